@@ -1,0 +1,54 @@
+"""Read ``params.yaml``, the single home of every tunable, and check values at the door."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from segstudy import DATASETS, SegstudyError
+
+PARAMS_FILE = Path(os.environ.get("SEGSTUDY_PARAMS", "params.yaml"))
+
+
+def load_params(path: str | os.PathLike | None = None) -> dict[str, Any]:
+    path = Path(path) if path is not None else PARAMS_FILE
+    try:
+        with open(path) as fh:
+            params = yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise SegstudyError(f"{path}: not found; run from the project's root") from None
+    except yaml.YAMLError as exc:
+        raise SegstudyError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(params, dict):
+        raise SegstudyError(f"{path}: expected a mapping at the top level")
+    return params
+
+
+def check_dataset(name: str) -> str:
+    if name not in DATASETS:
+        raise SegstudyError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+    return name
+
+
+def section(params: Mapping[str, Any], dotted: str) -> Any:
+    """``section(p, "train.lgg")`` with an error naming the missing key."""
+    node: Any = params
+    for i, key in enumerate(dotted.split(".")):
+        if not isinstance(node, Mapping) or key not in node:
+            where = ".".join(dotted.split(".")[: i + 1])
+            raise SegstudyError(f"params.yaml: missing key {where!r}")
+        node = node[key]
+    return node
+
+
+def choice(value: Any, allowed: Iterable[str], name: str) -> str:
+    allowed = list(allowed)
+    if value not in allowed:
+        raise SegstudyError(
+            f"params.yaml: {name}={value!r} is not valid; choose one of {', '.join(allowed)}"
+        )
+    return value
