@@ -26,9 +26,15 @@ def read_tiff(path: str | Path) -> np.ndarray:
     if not path.is_file():
         raise SegstudyError(f"{path}: file not found")
     try:
-        return tifffile.imread(path)
+        with tifffile.TiffFile(path) as tif:
+            if len(tif.pages) == 0:
+                raise ValueError("no image pages")
+            arr = tif.asarray()
     except Exception as exc:  # tifffile raises many types for corrupt input
         raise SegstudyError(f"{path}: not a readable TIFF ({type(exc).__name__}: {exc})") from None
+    if arr is None or arr.size == 0:
+        raise SegstudyError(f"{path}: not a readable TIFF (no pixel data)")
+    return arr
 
 
 def _check_binary(arr: np.ndarray, path: Path, allowed: tuple[int, ...] = (0, 255)) -> None:

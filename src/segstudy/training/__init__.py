@@ -1,0 +1,1 @@
+"""Training: losses, the U-Net fit loop with resume, and the metric-regressing GAN."""

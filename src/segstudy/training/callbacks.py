@@ -1,0 +1,116 @@
+"""Callbacks shared by U-Net and GAN training: validation scores, best-model keeping,
+NaN guard, batch timing, dvclive logging. Order matters: scores first, then who reads them."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from segstudy.io import atomic_path, write_json
+
+
+class ValidationScores(keras.callbacks.Callback):
+    """Adds ``val_<name>`` to the epoch logs, computed by ``score(model) -> dict``."""
+
+    def __init__(self, score: Callable[[keras.Model], dict[str, float]]):
+        super().__init__()
+        self.score = score
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is not None:
+            logs.update({f"val_{k}": float(v) for k, v in self.score(self.model).items()})
+
+
+class NaNGuard(keras.callbacks.Callback):
+    """Stops training on a non-finite loss and remembers the epoch, so the caller can fail."""
+
+    def __init__(self, keys: tuple[str, ...] = ("loss",)):
+        super().__init__()
+        self.keys, self.bad_epoch = keys, None
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        for k in self.keys:
+            v = (logs or {}).get(k)
+            if v is not None and not math.isfinite(float(v)):
+                self.bad_epoch = epoch + 1
+                self.model.stop_training = True
+
+
+class KeepBest(keras.callbacks.Callback):
+    """Saves the weights of the best epoch by ``monitor`` (max) into ``folder``; resumable:
+    the best value so far is read back from ``best.json`` at the start of training."""
+
+    def __init__(self, folder: Path, monitor: str = "val_iou"):
+        super().__init__()
+        self.folder, self.monitor = Path(folder), monitor
+        self.weights = self.folder / "best.weights.h5"
+        self.meta = self.folder / "best.json"
+
+    def state(self) -> dict[str, Any]:
+        if self.meta.is_file():
+            return json.loads(self.meta.read_text())
+        return {"epoch": 0, self.monitor: -math.inf}
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        value = (logs or {}).get(self.monitor)
+        if value is None or not math.isfinite(value) or value <= self.state()[self.monitor]:
+            return
+        with atomic_path(self.weights) as tmp:
+            self.model.save_weights(tmp)
+        write_json(self.meta, {"epoch": epoch + 1, self.monitor: float(value)})
+
+
+class BatchTimer(keras.callbacks.Callback):
+    """Images per second over training batches only (not validation, not end-of-fit stalls);
+    the first ``skip`` batches (graph tracing) are left out."""
+
+    def __init__(self, batch_size: int, skip: int = 2):
+        super().__init__()
+        self.batch_size, self.skip = batch_size, skip
+        self.seen, self.elapsed, self._t0 = 0, 0.0, 0.0
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        self._t0 = time.perf_counter()
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self.skip > 0:
+            self.skip -= 1
+            return
+        self.elapsed += time.perf_counter() - self._t0
+        self.seen += self.batch_size
+
+    @property
+    def images_per_second(self) -> float:
+        return self.seen / self.elapsed if self.elapsed else float("nan")
+
+
+class LiveLogger(keras.callbacks.Callback):
+    """Per-epoch metrics to dvclive (``dvc plots show`` draws them). Backend-agnostic, unlike
+    ``dvclive.keras.DVCLiveCallback`` which imports TensorFlow."""
+
+    def __init__(self, folder: Path, resume: bool):
+        super().__init__()
+        from dvclive import Live
+
+        # dvcyaml=None: the project's dvc.yaml declares the plots; dvclive must not edit it.
+        self.live = Live(str(folder), resume=resume, dvcyaml=None, save_dvc_exp=False)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        for k, v in (logs or {}).items():
+            if np.isscalar(v) and math.isfinite(float(v)):
+                self.live.log_metric(k, float(v))
+        self.live.next_step()
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        self.live.end()
+
+
+def write_summary(path: Path, summary: dict[str, Any]) -> None:
+    write_json(path, summary)

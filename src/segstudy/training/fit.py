@@ -1,0 +1,161 @@
+"""Train a U-Net on a prepared data set: seeded, streamed, resumable, best-on-validation.
+
+A run's state (weights + optimizer each epoch, the best weights so far, dvclive's step) lives in
+``.resume/<dataset>-<name>-<key>/``, where ``key`` hashes everything that defines the run
+(params, data fingerprint). A run killed at any point and started again with the same params
+continues from its last completed epoch; a change of params starts afresh. The folder is
+removed once the final model has been written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from segstudy import SegstudyError
+from segstudy.data.pipeline import Prepared, TrainBatches, predict_masks, to_mask_scale
+from segstudy.io import atomic_path, write_json
+from segstudy.metrics import iou
+from segstudy.models.unet import build_unet_from_params, mask_range
+from segstudy.params import choice
+from segstudy.training.callbacks import (
+    BatchTimer,
+    KeepBest,
+    LiveLogger,
+    NaNGuard,
+    ValidationScores,
+)
+from segstudy.training.losses import make_loss
+
+log = logging.getLogger(__name__)
+PRECISIONS = ("float32", "mixed_bfloat16")
+
+
+def configure(seed: int, precision: str) -> None:
+    """Seeds every generator Keras uses and sets the dtype policy for layers built next."""
+    keras.utils.set_random_seed(seed)
+    keras.mixed_precision.set_global_policy(choice(precision, PRECISIONS, "train.precision"))
+
+
+def run_key(*parts: Any) -> str:
+    blob = json.dumps(parts, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def data_fingerprint(data: Prepared) -> str:
+    split = (data.folder / "split.csv").read_bytes()
+    return run_key(hashlib.sha256(split).hexdigest(), data.norm, data.images.shape)
+
+
+def done_epochs(backup: Path) -> int:
+    meta = backup / "training_metadata.json"
+    return int(json.loads(meta.read_text())["epoch"]) if meta.is_file() else 0
+
+
+def validation_scorer(data: Prepared, split: str, rng_range: tuple[float, float], loss_fn: Any,
+                      batch_size: int) -> Any:
+    idx = data.indices(split)
+    if len(idx) == 0:
+        raise SegstudyError(f"{data.folder}: the {split} split is empty")
+    images = np.asarray(data.images[idx])
+    targets = to_mask_scale(np.asarray(data.masks[idx]), rng_range)
+
+    def score(model: keras.Model) -> dict[str, float]:
+        pred = predict_masks(model, images, data.norm, batch_size)
+        loss = keras.ops.convert_to_numpy(loss_fn(targets, pred[..., None]))
+        return {"iou": float(np.mean(iou(pred, targets[..., 0], rng_range))),
+                "loss": float(np.mean(loss))}
+
+    return score
+
+
+def export_generator(weights: Path, model_cfg: Mapping[str, Any], in_channels: int,
+                     out: Path) -> keras.Model:
+    """Rebuild the U-Net in float32 with the given weights and save it without compile state,
+    so ``keras.models.load_model`` needs nothing from this package (safe mode works)."""
+    keras.mixed_precision.set_global_policy("float32")
+    model = build_unet_from_params(model_cfg, in_channels)
+    model.load_weights(weights)
+    with atomic_path(out) as tmp:
+        model.save(tmp)
+    return model
+
+
+def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
+               train_cfg: Mapping[str, Any], seed: int, out_dir: str | Path,
+               live_dir: str | Path, resume_root: str | Path = ".resume") -> dict[str, Any]:
+    """Train and write ``<out_dir>/unet.keras`` + ``unet.json``; return the summary."""
+    t_start = time.time()
+    data = Prepared(prepared)
+    rng_range = mask_range(model_cfg["output_activation"])
+    epochs = int(train_cfg["epochs"])
+    batch = int(train_cfg["batch_size"])
+    key = run_key(dataset, dict(model_cfg), dict(train_cfg), seed, data_fingerprint(data))
+    state = Path(resume_root) / f"{dataset}-unet-{key}"
+    backup = state / "backup"
+    start_epoch = done_epochs(backup)
+    if start_epoch:
+        log.info("resuming %s from epoch %d (%s)", dataset, start_epoch, state)
+
+    configure(seed, train_cfg.get("precision", "float32"))
+    model = build_unet_from_params(model_cfg, data.channels)
+    loss_fn = make_loss(train_cfg["loss"], rng_range)
+    model.compile(optimizer=keras.optimizers.Adam(float(train_cfg["learning_rate"])), loss=loss_fn)
+
+    batches = TrainBatches(
+        data, data.indices("train"), rng_range, batch, train_cfg.get("augment", {}), seed,
+        steps=train_cfg.get("steps_per_epoch"), tile=train_cfg.get("tile"),
+        first_epoch=start_epoch,
+    )
+    timer, guard, keep = BatchTimer(batch), NaNGuard(), KeepBest(state)
+    callbacks = [
+        timer,
+        ValidationScores(validation_scorer(data, "val", rng_range, loss_fn, batch)),
+        guard,
+        keep,
+        keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True),
+        LiveLogger(Path(live_dir), resume=start_epoch > 0),
+    ]
+    if start_epoch < epochs:
+        model.fit(batches, epochs=epochs, callbacks=callbacks, verbose=2)
+    if guard.bad_epoch is not None:
+        raise SegstudyError(
+            f"train.{dataset}: loss became NaN/inf at epoch {guard.bad_epoch}; lower "
+            f"train.{dataset}.learning_rate (now {train_cfg['learning_rate']}) and rerun"
+        )
+    if not keep.weights.is_file():
+        raise SegstudyError(f"train.{dataset}: no epoch produced a finite validation IoU")
+
+    out_dir = Path(out_dir)
+    export_generator(keep.weights, model_cfg, data.channels, out_dir / "unet.keras")
+    best = keep.state()
+    summary = {
+        "dataset": dataset,
+        "model": "unet",
+        "norm": data.norm,
+        "mask_range": list(rng_range),
+        "in_channels": data.channels,
+        "depth": int(model_cfg["depth"]),
+        "params": int(model.count_params()),
+        "epochs": epochs,
+        "best_epoch": best["epoch"],
+        "best_val_iou": best["val_iou"],
+        "resumed_from_epoch": start_epoch,
+        "train_images_per_second": round(timer.images_per_second, 3),
+        "wall_seconds_this_run": round(time.time() - t_start, 1),
+        "precision": train_cfg.get("precision", "float32"),
+        "keras": keras.__version__,
+        "backend": keras.backend.backend(),
+    }
+    write_json(out_dir / "unet.json", summary)
+    shutil.rmtree(state, ignore_errors=True)
+    return summary

@@ -1,0 +1,54 @@
+"""Small synthetic data sets made on the fly, in the publishers' layouts."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def write_isbi(folder: Path, n: int = 30, size: int = 512, seed: int = 0) -> Path:
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    vol = rng.integers(0, 256, (n, size, size), dtype=np.uint8)
+    labels = np.where(rng.random((n, size, size)) < 0.8, 255, 0).astype(np.uint8)
+    tifffile.imwrite(folder / "train-volume.tif", vol)
+    tifffile.imwrite(folder / "train-labels.tif", labels)
+    tifffile.imwrite(folder / "test-volume.tif", vol[::-1].copy())
+    return folder
+
+
+def write_lgg(folder: Path, cases: int = 4, slices: int = 5, size: int = 32, seed: int = 0) -> Path:
+    """A ``kaggle_3m`` folder: ``cases`` patients of ``slices`` slices, some with tumour."""
+    rng = np.random.default_rng(seed)
+    root = folder / "kaggle_3m"
+    for c in range(cases):
+        case = f"TCGA_XX_{1000 + c}_2000010{c}"
+        (root / case).mkdir(parents=True, exist_ok=True)
+        for s in range(1, slices + 1):
+            img = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+            mask = np.zeros((size, size), np.uint8)
+            if s % 2 == 0:
+                mask[size // 4 : size // 2, size // 4 : size // 2] = 255
+            tifffile.imwrite(root / case / f"{case}_{s}.tif", img)
+            tifffile.imwrite(root / case / f"{case}_{s}_mask.tif", mask)
+    return root
+
+
+@pytest.fixture
+def isbi_dir(tmp_path: Path) -> Path:
+    return write_isbi(tmp_path / "isbi2012")
+
+
+@pytest.fixture
+def lgg_dir(tmp_path: Path) -> Path:
+    return write_lgg(tmp_path / "lgg")
