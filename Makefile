@@ -1,7 +1,8 @@
 # One-command entry points. Every target bootstraps .venv from requirements.txt when missing.
 PY      := .venv/bin/python
 VENV_OK := .venv/.installed
-export PYTHONPATH := $(CURDIR)/src
+# DVC stages call `python`: make it the project's interpreter.
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
 # oneDNN is what makes TensorFlow fast on this CPU (4x); never let an environment switch it off.
 export TF_ENABLE_ONEDNN_OPTS := 1
 export TF_CPP_MIN_LOG_LEVEL := 2

@@ -16,6 +16,7 @@ def main(argv: list[str]) -> None:
         int(section(params, "seed")),
         out_dir=f"models/{dataset}",
         live_dir=f"plots/{dataset}/unet",
+        empty_iou=float(section(params, "evaluate.empty_iou")),
     )
     print(
         f"{dataset}: best val IoU {summary['best_val_iou']:.4f} at epoch {summary['best_epoch']}"

@@ -58,7 +58,7 @@ def test_http_download_verifies_and_lands_complete(http_root, isbi_dir: Path, tm
     out = tmp_path / "raw" / "isbi2012"
     download("isbi2012", _isbi_spec(isbi_dir, url), out)
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in isbi_dir.iterdir())
-    assert not list(out.parent.glob("*.tmp-*"))
+    assert not list(out.parent.glob(".tmp-*"))
 
 
 def test_http_checksum_mismatch_fails_and_leaves_nothing(http_root, isbi_dir, tmp_path):
@@ -70,7 +70,7 @@ def test_http_checksum_mismatch_fails_and_leaves_nothing(http_root, isbi_dir, tm
     out = tmp_path / "raw" / "isbi2012"
     with pytest.raises(SegstudyError, match="train-volume.tif: every source failed: .*checksum"):
         download("isbi2012", spec, out)
-    assert not out.exists() and not list(out.parent.glob("*.tmp-*"))
+    assert not out.exists() and not list(out.parent.glob(".tmp-*"))
 
 
 def test_http_404_is_a_clear_error(http_root):
@@ -162,7 +162,7 @@ def test_interrupted_download_leaves_no_final_output(monkeypatch, isbi_dir, tmp_
     monkeypatch.setattr(sources, "validate_isbi", boom)
     with pytest.raises(KeyboardInterrupt):
         download("isbi2012", _isbi_spec(isbi_dir), tmp_path / "out")
-    assert not (tmp_path / "out").exists() and not list(tmp_path.glob("out.tmp-*"))
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".tmp-*"))
     monkeypatch.undo()
     monkeypatch.setenv(sources.MIRROR_ENV, str(isbi_dir.parent))
     download("isbi2012", _isbi_spec(isbi_dir), tmp_path / "out")  # a rerun completes

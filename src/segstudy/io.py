@@ -20,7 +20,7 @@ TMP_MARK = ".tmp-"
 
 
 def _clear_stale(final: Path) -> None:
-    for stale in final.parent.glob(f"{final.name}{TMP_MARK}*"):
+    for stale in final.parent.glob(f"{TMP_MARK}*-{final.name}"):
         if stale.is_dir():
             shutil.rmtree(stale, ignore_errors=True)
         else:
@@ -36,10 +36,10 @@ def atomic_path(final: str | os.PathLike, *, is_dir: bool = False) -> Iterator[P
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     _clear_stale(final)
-    tmp = Path(tempfile.mkdtemp(prefix=final.name + TMP_MARK, dir=final.parent))
+    # The temporary name ends with the final one: Keras checks suffixes such as ".weights.h5".
+    tmp = Path(tempfile.mkdtemp(prefix=TMP_MARK, suffix="-" + final.name, dir=final.parent))
     if not is_dir:
         tmp.rmdir()
-        tmp = tmp.with_name(tmp.name + final.suffix)  # keep the suffix: Keras checks ".keras"
     try:
         yield tmp
         if final.is_dir() and not final.is_symlink():

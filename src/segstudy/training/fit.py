@@ -62,7 +62,7 @@ def done_epochs(backup: Path) -> int:
 
 
 def validation_scorer(data: Prepared, split: str, rng_range: tuple[float, float], loss_fn: Any,
-                      batch_size: int) -> Any:
+                      batch_size: int, empty_iou: float) -> Any:
     idx = data.indices(split)
     if len(idx) == 0:
         raise SegstudyError(f"{data.folder}: the {split} split is empty")
@@ -72,7 +72,7 @@ def validation_scorer(data: Prepared, split: str, rng_range: tuple[float, float]
     def score(model: keras.Model) -> dict[str, float]:
         pred = predict_masks(model, images, data.norm, batch_size)
         loss = keras.ops.convert_to_numpy(loss_fn(targets, pred[..., None]))
-        return {"iou": float(np.mean(iou(pred, targets[..., 0], rng_range))),
+        return {"iou": float(np.mean(iou(pred, targets[..., 0], rng_range, empty=empty_iou))),
                 "loss": float(np.mean(loss))}
 
     return score
@@ -92,14 +92,16 @@ def export_generator(weights: Path, model_cfg: Mapping[str, Any], in_channels: i
 
 def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
                train_cfg: Mapping[str, Any], seed: int, out_dir: str | Path,
-               live_dir: str | Path, resume_root: str | Path = ".resume") -> dict[str, Any]:
+               live_dir: str | Path, empty_iou: float = 1.0,
+               resume_root: str | Path = ".resume") -> dict[str, Any]:
     """Train and write ``<out_dir>/unet.keras`` + ``unet.json``; return the summary."""
     t_start = time.time()
     data = Prepared(prepared)
     rng_range = mask_range(model_cfg["output_activation"])
     epochs = int(train_cfg["epochs"])
     batch = int(train_cfg["batch_size"])
-    key = run_key(dataset, dict(model_cfg), dict(train_cfg), seed, data_fingerprint(data))
+    key = run_key(dataset, dict(model_cfg), dict(train_cfg), seed, empty_iou,
+                  data_fingerprint(data))
     state = Path(resume_root) / f"{dataset}-unet-{key}"
     backup = state / "backup"
     start_epoch = done_epochs(backup)
@@ -119,7 +121,7 @@ def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
     timer, guard, keep = BatchTimer(batch), NaNGuard(), KeepBest(state)
     callbacks = [
         timer,
-        ValidationScores(validation_scorer(data, "val", rng_range, loss_fn, batch)),
+        ValidationScores(validation_scorer(data, "val", rng_range, loss_fn, batch, empty_iou)),
         guard,
         keep,
         keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True),
