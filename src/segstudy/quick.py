@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 QUICK_OVERRIDES = {
-    "prepare.lgg.size": 64,
+    "prepare.lgg.resize_to": 64,
     "model.isbi2012.base_filters": 4,
     "model.lgg.base_filters": 4,
     "train.isbi2012.epochs": 2,

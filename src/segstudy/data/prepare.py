@@ -61,7 +61,7 @@ def _resize(img: np.ndarray, mask: np.ndarray, size: int | None) -> tuple[np.nda
 
 def prepare_lgg(raw: Path, cfg: Mapping[str, Any], seed: int) -> dict[str, Any]:
     slices = list_lgg_slices(raw / "kaggle_3m")
-    size = cfg.get("size")
+    size = cfg.get("resize_to")
     first, _ = _resize(*read_lgg_slice(slices[0]), size)
     images = np.empty((len(slices), *first.shape), np.uint8)
     masks = np.empty((len(slices), *first.shape[:2]), np.uint8)

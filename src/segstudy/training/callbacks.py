@@ -95,12 +95,14 @@ class LiveLogger(keras.callbacks.Callback):
     """Per-epoch metrics to dvclive (``dvc plots show`` draws them). Backend-agnostic, unlike
     ``dvclive.keras.DVCLiveCallback`` which imports TensorFlow."""
 
-    def __init__(self, folder: Path, resume: bool):
+    def __init__(self, folder: Path, start_epoch: int = 0):
         super().__init__()
         from dvclive import Live
 
         # dvcyaml=None: the project's dvc.yaml declares the plots; dvclive must not edit it.
-        self.live = Live(str(folder), resume=resume, dvcyaml=None, save_dvc_exp=False)
+        self.live = Live(str(folder), resume=start_epoch > 0, dvcyaml=None, save_dvc_exp=False)
+        if start_epoch:
+            self.live.step = start_epoch  # the step is the epoch, however the kill fell
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         for k, v in (logs or {}).items():

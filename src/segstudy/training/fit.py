@@ -125,7 +125,7 @@ def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
         guard,
         keep,
         keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True),
-        LiveLogger(Path(live_dir), resume=start_epoch > 0),
+        LiveLogger(Path(live_dir), start_epoch),
     ]
     if start_epoch < epochs:
         model.fit(batches, epochs=epochs, callbacks=callbacks, verbose=2)

@@ -1,0 +1,75 @@
+"""U-Net training: a killed run resumes from its last epoch; outputs load and predict."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import yaml
+
+from segstudy.data.prepare import prepare
+from tests.conftest import ROOT, write_lgg
+
+TINY_MODEL = {"base_filters": 2, "depth": 2, "convs_per_block": 1, "batchnorm": True,
+              "head": "conv_bn_lrelu", "dropout": 0.0, "leaky_alpha": 0.01,
+              "output_activation": "sigmoid"}
+TINY_TRAIN = {"loss": "mse", "learning_rate": 0.001, "batch_size": 4, "epochs": 6,
+              "steps_per_epoch": 30, "tile": None, "precision": "float32",
+              "augment": {"flip": True, "affine": True}}
+
+
+def _project(tmp_path: Path) -> Path:
+    """A project folder with a prepared tiny LGG set and a params.yaml for it."""
+    proj = tmp_path / "proj"
+    raw = write_lgg(proj / "data" / "raw" / "lgg", cases=4, slices=6).parent
+    prep_cfg = {"resize_to": None, "normalise": "per_channel",
+                "split": {"by": "slice", "counts": [16, 4, 4]}}
+    prepare("lgg", raw, proj / "data" / "prepared" / "lgg", prep_cfg, seed=1)
+    params = {"seed": 1, "prepare": {"lgg": prep_cfg}, "model": {"lgg": TINY_MODEL},
+              "train": {"lgg": TINY_TRAIN}, "evaluate": {"empty_iou": 1.0}}
+    (proj / "params.yaml").write_text(yaml.safe_dump(params))
+    return proj
+
+
+def _stage(proj: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.Popen([sys.executable, str(ROOT / "stages" / "train_unet.py"), "lgg"],
+                            cwd=proj, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+
+
+def test_killed_training_resumes_from_its_last_epoch(tmp_path: Path):
+    proj = _project(tmp_path)
+    proc = _stage(proj)
+    deadline = time.time() + 300
+    meta = None
+    while time.time() < deadline and proc.poll() is None:
+        found = list((proj / ".resume").glob("lgg-unet-*/backup/training_metadata.json"))
+        if found and json.loads(found[0].read_text() or "{}").get("epoch", 0) >= 1:
+            meta = found[0]
+            break
+        time.sleep(0.02)
+    assert meta is not None, "training ended before it could be killed: " + (proc.stdout.read() if proc.stdout else "")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (proj / "models" / "lgg" / "unet.keras").exists()
+
+    rerun = _stage(proj)
+    out, _ = rerun.communicate(timeout=600)
+    assert rerun.returncode == 0, out
+    summary = json.loads((proj / "models" / "lgg" / "unet.json").read_text())
+    assert 1 <= summary["resumed_from_epoch"] < TINY_TRAIN["epochs"]
+    assert not list((proj / ".resume").glob("lgg-unet-*")), "resume state is removed at the end"
+    curve = (proj / "plots" / "lgg" / "unet" / "plots" / "metrics" / "loss.tsv").read_text()
+    assert len(curve.strip().splitlines()) == 1 + TINY_TRAIN["epochs"], "curve keeps every epoch"
+
+    model = keras.models.load_model(proj / "models" / "lgg" / "unet.keras", safe_mode=True)
+    pred = model(np.zeros((1, 32, 32, 3), "float32"))
+    assert pred.shape == (1, 32, 32, 1)
