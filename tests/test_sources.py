@@ -68,7 +68,7 @@ def test_http_checksum_mismatch_fails_and_leaves_nothing(http_root, isbi_dir, tm
     spec = _isbi_spec(isbi_dir, url)
     spec["files"][0]["sha256"] = "0" * 64
     out = tmp_path / "raw" / "isbi2012"
-    with pytest.raises(SegstudyError, match="train-volume.tif: every source failed: .*checksum"):
+    with pytest.raises(SegstudyError, match=r"train-volume\.tif: every source failed: .*checksum"):
         download("isbi2012", spec, out)
     assert not out.exists() and not list(out.parent.glob(".tmp-*"))
 
@@ -114,7 +114,7 @@ def test_mirror_with_a_corrupt_file_fails_and_leaves_nothing(monkeypatch, isbi_d
     spec = _isbi_spec(isbi_dir)
     (isbi_dir / "train-labels.tif").write_bytes(b"not a tiff")
     monkeypatch.setenv(sources.MIRROR_ENV, str(isbi_dir.parent))
-    with pytest.raises(SegstudyError, match="train-labels.tif: checksum mismatch"):
+    with pytest.raises(SegstudyError, match=r"train-labels\.tif: checksum mismatch"):
         download("isbi2012", spec, tmp_path / "out")
     assert not (tmp_path / "out").exists()
 

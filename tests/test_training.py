@@ -56,7 +56,8 @@ def test_killed_training_resumes_from_its_last_epoch(tmp_path: Path):
             meta = found[0]
             break
         time.sleep(0.02)
-    assert meta is not None, "training ended before it could be killed: " + (proc.stdout.read() if proc.stdout else "")
+    log = proc.stdout.read() if proc.stdout and proc.poll() is not None else ""
+    assert meta is not None, "training ended before it could be killed: " + log
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert not (proj / "models" / "lgg" / "unet.keras").exists()

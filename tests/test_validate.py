@@ -14,7 +14,8 @@ def test_uncompressed_and_deflate_tiffs_read_identically(tmp_path: Path):
     img = np.random.default_rng(1).integers(0, 256, (64, 64, 3), dtype=np.uint8)
     tifffile.imwrite(tmp_path / "plain.tif", img)
     tifffile.imwrite(tmp_path / "deflate.tif", img, compression="deflate", predictor=True)
-    np.testing.assert_array_equal(read_tiff(tmp_path / "plain.tif"), read_tiff(tmp_path / "deflate.tif"))
+    plain, deflate = read_tiff(tmp_path / "plain.tif"), read_tiff(tmp_path / "deflate.tif")
+    np.testing.assert_array_equal(plain, deflate)
 
 
 def test_corrupt_tiff_error_names_the_file(tmp_path: Path):

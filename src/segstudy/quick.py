@@ -23,6 +23,13 @@ QUICK_OVERRIDES = {
     "train.lgg.epochs": 2,
     "train.lgg.steps_per_epoch": 3,
     "train.lgg.batch_size": 8,
+    "gan.discriminator.base_filters": 4,
+    "gan.isbi2012.epochs": 1,
+    "gan.isbi2012.steps_per_epoch": 2,
+    "gan.isbi2012.batch_size": 4,
+    "gan.lgg.epochs": 1,
+    "gan.lgg.steps_per_epoch": 2,
+    "gan.lgg.batch_size": 8,
 }
 
 

@@ -1,0 +1,237 @@
+"""Study A's GAN: the U-Net generator G is trained to maximise the quality that a learned
+discriminator D predicts for its masks (the MetricGAN idea, Fu et al. 2019).
+
+Each ``train_step``:
+
+1. D steps (``d_steps``): D is fitted by MSE to the *true* quality (``segstudy.metrics.quality``,
+   the function evaluation uses) of three masks per image: G's current output, the ground
+   truth (quality 1) and a perturbed ground truth (a random fraction of pixels flipped), so
+   D sees the whole range and not only G's neighbourhood.
+2. One G step: ``mean((D(G(x), x) - 1)^2) + supervised_weight * supervised_loss(y, G(x))``;
+   ``supervised_weight = 0`` is the paper's pure metric objective.
+
+Logged: ``g_loss``, ``d_loss``, ``d_error`` (mean |D − true quality| on G's outputs) and
+``quality`` (mean true quality of G's outputs in the batch).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from segstudy import SegstudyError
+from segstudy.data.pipeline import Prepared, TrainBatches, normalise, predict_masks, to_mask_scale
+from segstudy.io import atomic_path, write_json
+from segstudy.metrics import METRIC_NAMES, quality
+from segstudy.models.discriminator import build_discriminator
+from segstudy.models.unet import build_unet_from_params, mask_range
+from segstudy.params import choice
+from segstudy.training.callbacks import BatchTimer, KeepBest, LiveLogger, NaNGuard, ValidationScores
+from segstudy.training.fit import (
+    configure,
+    data_fingerprint,
+    done_epochs,
+    export_generator,
+    run_key,
+    validation_scorer,
+)
+from segstudy.training.losses import make_loss
+
+
+def check_metric(name: str) -> str:
+    if name not in METRIC_NAMES:
+        raise SegstudyError(
+            f"params.yaml: gan.metric={name!r} is not valid; "
+            f"choose one of {', '.join(METRIC_NAMES)}"
+        )
+    return name
+
+
+class MetricGAN(keras.Model):
+    """Generator + quality-regressing discriminator; ``fit`` trains both (TensorFlow backend)."""
+
+    def __init__(self, generator: keras.Model, discriminator: keras.Model, metric: str,
+                 mask_range: tuple[float, float], power: float = 1.0,
+                 supervised_loss: Callable[[Any, Any], Any] | None = None,
+                 supervised_weight: float = 0.0, d_steps: int = 1,
+                 perturb_max: float = 0.5, seed: int = 0, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.generator, self.discriminator = generator, discriminator
+        self.metric, self.power = check_metric(metric), float(power)
+        self.mask_range = (float(mask_range[0]), float(mask_range[1]))
+        self.supervised_loss, self.supervised_weight = supervised_loss, float(supervised_weight)
+        self.d_steps, self.perturb_max = int(d_steps), float(perturb_max)
+        self.trackers = {k: keras.metrics.Mean(name=k)
+                         for k in ("g_loss", "d_loss", "d_error", "quality")}
+
+    def compile(self, g_optimizer: keras.optimizers.Optimizer,
+                d_optimizer: keras.optimizers.Optimizer) -> None:
+        super().compile()
+        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
+        # Build optimizer state eagerly: variables cannot be created inside the traced step.
+        g_optimizer.build(self.generator.trainable_variables)
+        d_optimizer.build(self.discriminator.trainable_variables)
+
+    @property
+    def metrics(self) -> list:
+        return list(self.trackers.values())
+
+    def call(self, x: Any, training: bool = False) -> Any:
+        return self.generator(x, training=training)
+
+    def true_quality(self, mask: Any, target: Any) -> Any:
+        """Per-sample target for D: the evaluation's metric, mapped to [0, 1], to ``power``."""
+        return quality(self.metric, mask, target, self.mask_range, self.power, xp=ops)
+
+    def judge(self, mask: Any, x: Any, training: bool = False) -> Any:
+        inp = ops.concatenate([ops.cast(mask, x.dtype), x], axis=-1)
+        return ops.cast(self.discriminator(inp, training=training)[:, 0], "float32")
+
+    def perturb(self, y: Any) -> Any:
+        lo, hi = self.mask_range
+        batch = ops.shape(y)[0]
+        rate = keras.random.uniform((batch, 1, 1, 1), 0.0, self.perturb_max,
+                                    seed=self.seed_generator)
+        flip = keras.random.uniform(ops.shape(y), seed=self.seed_generator) < rate
+        return ops.where(flip, lo + hi - y, y)
+
+    def build(self, input_shape: Any = None) -> None:  # sub-models are built already
+        self.built = True
+
+    def train_step(self, data: Any) -> dict[str, Any]:
+        x, y = data
+        y = ops.cast(y, "float32")
+        fake = ops.cast(self.generator(x, training=True), "float32")
+        q_fake = self.true_quality(fake, y)
+        d_loss = ops.zeros(())
+        for _ in range(self.d_steps):
+            pert = self.perturb(y)
+            q_pert = self.true_quality(pert, y)
+            with tf.GradientTape() as tape:
+                d_fake = self.judge(fake, x, training=True)
+                d_real = self.judge(y, x, training=True)
+                d_pert = self.judge(pert, x, training=True)
+                d_loss = (ops.mean(ops.square(d_fake - q_fake)) + ops.mean(ops.square(d_real - 1.0))
+                          + ops.mean(ops.square(d_pert - q_pert))) / 3.0
+            grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
+            self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables, strict=True))
+        with tf.GradientTape() as tape:
+            fake = ops.cast(self.generator(x, training=True), "float32")
+            g_loss = ops.mean(ops.square(self.judge(fake, x) - 1.0))
+            if self.supervised_weight and self.supervised_loss is not None:
+                g_loss = g_loss + self.supervised_weight * ops.mean(self.supervised_loss(y, fake))
+        grads = tape.gradient(g_loss, self.generator.trainable_variables)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables, strict=True))
+        d_err = ops.mean(ops.abs(self.judge(fake, x) - self.true_quality(fake, y)))
+        for k, v in (("g_loss", g_loss), ("d_loss", d_loss), ("d_error", d_err),
+                     ("quality", ops.mean(q_fake))):
+            self.trackers[k].update_state(v)
+        return {k: m.result() for k, m in self.trackers.items()}
+
+
+def train_gan(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
+              train_cfg: Mapping[str, Any], gan_cfg: Mapping[str, Any], seed: int,
+              out_dir: str | Path, live_dir: str | Path, empty_iou: float = 1.0,
+              resume_root: str | Path = ".resume") -> dict[str, Any]:
+    """Train the GAN; write ``gan.keras`` (the generator), ``discriminator.keras``, ``gan.json``."""
+    t_start = time.time()
+    metric = check_metric(gan_cfg["metric"])
+    power = gan_cfg.get("metric_power", {}).get(metric, 1)
+    init = choice(gan_cfg["init"], ("unet", "scratch"), "gan.init")
+    out_dir = Path(out_dir)
+    data = Prepared(prepared)
+    rng_range = mask_range(model_cfg["output_activation"])
+    unet_path = out_dir / "unet.keras"
+    if init == "unet" and not unet_path.is_file():
+        raise SegstudyError(f"{unet_path}: missing; gan.init=unet needs train_unet first")
+    init_fp = hashlib.sha256(unet_path.read_bytes()).hexdigest() if init == "unet" else None
+    key = run_key(dataset, "gan", dict(model_cfg), dict(gan_cfg), train_cfg.get("augment"), seed,
+                  empty_iou, init_fp, data_fingerprint(data))
+    state = Path(resume_root) / f"{dataset}-gan-{key}"
+    backup = state / "backup"
+    start_epoch = done_epochs(backup)
+    epochs, batch = int(gan_cfg["epochs"]), int(gan_cfg["batch_size"])
+
+    configure(seed, gan_cfg.get("precision", "float32"))
+    generator = build_unet_from_params(model_cfg, data.channels, name="generator")
+    if init == "unet":
+        generator.set_weights(keras.models.load_model(unet_path, safe_mode=True).get_weights())
+    d_cfg = dict(gan_cfg.get("discriminator", {}))
+    discriminator = build_discriminator(1 + data.channels, **d_cfg)
+    sup_loss = make_loss(gan_cfg.get("supervised_loss", "mse"), rng_range)
+    gan = MetricGAN(generator, discriminator, metric, rng_range, power=power,
+                    supervised_loss=sup_loss,
+                    supervised_weight=float(gan_cfg.get("supervised_weight", 0.0)),
+                    d_steps=int(gan_cfg.get("d_steps", 1)),
+                    perturb_max=float(gan_cfg.get("perturb_max", 0.5)), seed=seed)
+    gan.build()
+    gan.compile(keras.optimizers.Adam(float(gan_cfg["g_learning_rate"])),
+                keras.optimizers.Adam(float(gan_cfg["d_learning_rate"])))
+
+    batches = TrainBatches(
+        data, data.indices("train"), rng_range, batch, train_cfg.get("augment", {}), seed + 1,
+        steps=gan_cfg.get("steps_per_epoch"), tile=train_cfg.get("tile"), first_epoch=start_epoch,
+    )
+    unet_scores = validation_scorer(data, "val", rng_range, sup_loss, batch, empty_iou)
+    val_idx = data.indices("val")
+    val_x = np.asarray(data.images[val_idx])
+    val_y = to_mask_scale(np.asarray(data.masks[val_idx]), rng_range)[..., 0]
+
+    def scores(model: keras.Model) -> dict[str, float]:
+        out = unet_scores(model.generator)
+        pred = predict_masks(model.generator, val_x, data.norm, batch)
+        x = normalise(val_x, data.norm)
+        judged = np.concatenate([
+            keras.ops.convert_to_numpy(model.judge(pred[i : i + batch, ..., None],
+                                                   keras.ops.convert_to_tensor(x[i : i + batch])))
+            for i in range(0, len(pred), batch)])
+        truth = quality(metric, pred, val_y, rng_range, power)
+        out["d_error"] = float(np.mean(np.abs(judged - truth)))
+        return out
+
+    timer, guard, keep = BatchTimer(batch), NaNGuard(("g_loss", "d_loss")), KeepBest(state)
+    callbacks = [timer, ValidationScores(scores), guard, keep,
+                 keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True),
+                 LiveLogger(Path(live_dir), start_epoch)]
+    if start_epoch < epochs:
+        gan.fit(batches, epochs=epochs, callbacks=callbacks, verbose=2)
+    if guard.bad_epoch is not None:
+        raise SegstudyError(f"gan: loss became NaN/inf at epoch {guard.bad_epoch}; lower "
+                            "gan.g_learning_rate / gan.d_learning_rate and rerun")
+    if not keep.weights.is_file():
+        raise SegstudyError("gan: no epoch produced a finite validation IoU")
+    gan.load_weights(keep.weights)
+    with atomic_path(out_dir / "discriminator.keras") as tmp:
+        gan.discriminator.save(tmp)
+    generator_weights = state / "generator.weights.h5"
+    gan.generator.save_weights(generator_weights)
+    export_generator(generator_weights, model_cfg, data.channels, out_dir / "gan.keras")
+    best = keep.state()
+    summary = {
+        "dataset": dataset, "model": "gan", "metric": metric, "metric_power": power,
+        "init": init, "supervised_weight": float(gan_cfg.get("supervised_weight", 0.0)),
+        "norm": data.norm, "mask_range": list(rng_range), "in_channels": data.channels,
+        "depth": int(model_cfg["depth"]), "params": int(generator.count_params()),
+        "discriminator_params": int(discriminator.count_params()),
+        "epochs": epochs, "best_epoch": best["epoch"], "best_val_iou": best["val_iou"],
+        "final_val_d_error": timer.model.history.history.get("val_d_error", [None])[-1]
+        if start_epoch < epochs else None,
+        "resumed_from_epoch": start_epoch,
+        "train_images_per_second": round(timer.images_per_second, 3),
+        "wall_seconds_this_run": round(time.time() - t_start, 1),
+        "precision": gan_cfg.get("precision", "float32"),
+        "keras": keras.__version__, "backend": keras.backend.backend(),
+    }
+    write_json(out_dir / "gan.json", summary)
+    shutil.rmtree(state, ignore_errors=True)
+    return summary
