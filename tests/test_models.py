@@ -32,7 +32,8 @@ def test_paper_a_is_plain_unet_with_leaky_relu_and_tanh_head():
     assert "BatchNormalization" not in types and "ReLU" not in types
     assert types.count("LeakyReLU") == 2 * 9  # two convs in each of 4+1+4 blocks
     assert model.get_layer("mask").activation.__name__ == "tanh"
-    out = keras.ops.convert_to_numpy(model(np.random.default_rng(0).random((1, 96, 80, 1), "float32")))
+    x = np.random.default_rng(0).random((1, 96, 80, 1), "float32")
+    out = keras.ops.convert_to_numpy(model(x))
     assert out.shape == (1, 96, 80, 1) and out.min() >= -1 and out.max() <= 1
 
 

@@ -123,15 +123,17 @@ class MetricGAN(keras.Model):
                 d_pert = self.judge(pert, x, training=True)
                 d_loss = (ops.mean(ops.square(d_fake - q_fake)) + ops.mean(ops.square(d_real - 1.0))
                           + ops.mean(ops.square(d_pert - q_pert))) / 3.0
-            grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
-            self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables, strict=True))
+            d_vars = self.discriminator.trainable_variables
+            grads = tape.gradient(d_loss, d_vars)
+            self.d_optimizer.apply_gradients(zip(grads, d_vars, strict=True))
         with tf.GradientTape() as tape:
             fake = ops.cast(self.generator(x, training=True), "float32")
             g_loss = ops.mean(ops.square(self.judge(fake, x) - 1.0))
             if self.supervised_weight and self.supervised_loss is not None:
                 g_loss = g_loss + self.supervised_weight * ops.mean(self.supervised_loss(y, fake))
-        grads = tape.gradient(g_loss, self.generator.trainable_variables)
-        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables, strict=True))
+        g_vars = self.generator.trainable_variables
+        grads = tape.gradient(g_loss, g_vars)
+        self.g_optimizer.apply_gradients(zip(grads, g_vars, strict=True))
         d_err = ops.mean(ops.abs(self.judge(fake, x) - self.true_quality(fake, y)))
         for k, v in (("g_loss", g_loss), ("d_loss", d_loss), ("d_error", d_err),
                      ("quality", ops.mean(q_fake))):
