@@ -1,0 +1,166 @@
+"""``evaluate``: one trained model on every split of its data set, with the papers' columns.
+
+Writes ``metrics/<dataset>/<model>.json`` (DVC metrics: per split the means of ``module``,
+``squaring``, ``percent``, ``iou``, ``dice``; ISBI adds adapted Rand error and VI; LGG adds IoU
+over tumour slices only and per patient, and the Tumour/No-tumour classification), a per-sample
+CSV, the predictions (uint8, for the report's figures) and the confusion matrix as a DVC plot
+and a PNG.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import pandas as pd
+
+from segstudy import SegstudyError
+from segstudy.data.pipeline import Prepared, predict_masks, to_mask_scale
+from segstudy.detection import choose_min_area, classify
+from segstudy.io import atomic_path, write_json
+from segstudy.metrics import METRICS, binarise, region_scores
+
+log = logging.getLogger(__name__)
+SPLITS = ("train", "val", "test")
+
+
+def load_model(path: str | Path) -> tuple[keras.Model, dict[str, Any]]:
+    """A trained model (safe mode: no code from the file runs) and its sidecar JSON."""
+    path = Path(path)
+    info_path = path.with_suffix(".json")
+    if not path.is_file() or not info_path.is_file():
+        raise SegstudyError(f"{path}: model or its {info_path.name} is missing; train it first")
+    try:
+        model = keras.models.load_model(path, safe_mode=True, compile=False)
+    except Exception as exc:
+        raise SegstudyError(
+            f"{path}: cannot load this model ({type(exc).__name__}: {exc})"
+        ) from None
+    return model, json.loads(info_path.read_text())
+
+
+def per_sample_table(data: Prepared, pred: np.ndarray, rng: tuple[float, float],
+                     empty: float, regions: bool) -> pd.DataFrame:
+    target = to_mask_scale(np.asarray(data.masks), rng)[..., 0]
+    table = data.table.copy()
+    table["target_area"] = np.asarray(data.masks).reshape(len(table), -1).sum(axis=1)
+    table["pred_area"] = binarise(pred, rng).reshape(len(table), -1).sum(axis=1).astype(int)
+    for name, fn in METRICS.items():
+        kw = {"empty": empty} if name in ("iou", "dice") else {}
+        table[name] = fn(pred, target, rng, **kw)
+    if regions:
+        scores = [region_scores(pred[i], target[i], rng) for i in range(len(table))]
+        table["rand_error"] = [s["rand_error"] for s in scores]
+        table["vi"] = [s["vi"] for s in scores]
+    return table
+
+
+def volumetric_iou(rows: pd.DataFrame, pred_bin: np.ndarray, masks: np.ndarray,
+                   empty: float) -> float:
+    """Mean over patients of the IoU of each patient's stacked slices (in this split)."""
+    scores = []
+    for _, idx in rows.groupby("case_id").groups.items():
+        p, t = pred_bin[idx] > 0, masks[idx] > 0
+        union = np.logical_or(p, t).sum()
+        scores.append(np.logical_and(p, t).sum() / union if union else empty)
+    return float(np.mean(scores)) if scores else float("nan")
+
+
+def summarise(table: pd.DataFrame, dataset: str, pred_bin: np.ndarray, masks: np.ndarray,
+              empty: float) -> dict[str, Any]:
+    cols = [c for c in ("module", "squaring", "percent", "iou", "dice", "rand_error", "vi")
+            if c in table]
+    out: dict[str, Any] = {}
+    for split in SPLITS:
+        rows = table[table["split"] == split]
+        s = {c: float(rows[c].mean()) for c in cols}
+        s["n"] = len(rows)
+        if dataset == "lgg":
+            tumour = rows[rows["target_area"] > 0]
+            s["iou_tumour_slices"] = float(tumour["iou"].mean()) if len(tumour) else float("nan")
+            s["dice_tumour_slices"] = float(tumour["dice"].mean()) if len(tumour) else float("nan")
+            s["iou_per_patient"] = volumetric_iou(rows, pred_bin, masks, empty)
+            s["n_tumour"] = len(tumour)
+        out[split] = s
+    return out
+
+
+def evaluate(dataset: str, model_name: str, prepared: str | Path, model_path: str | Path,
+             cfg: Mapping[str, Any], out_dir: str | Path, pred_path: str | Path,
+             live_dir: str | Path) -> dict[str, Any]:
+    data = Prepared(prepared)
+    model, info = load_model(model_path)
+    if int(info.get("in_channels", -1)) != data.channels or info.get("dataset") != dataset:
+        raise SegstudyError(
+            f"{model_path}: trained on {info.get('dataset')} ({info.get('in_channels')} channels),"
+            f" not on {dataset} ({data.channels}); pass the {dataset} model"
+        )
+    rng = tuple(info["mask_range"])
+    empty = float(cfg["empty_iou"])
+    pred = predict_masks(model, data.images, info["norm"])
+    table = per_sample_table(data, pred, rng, empty, regions=dataset == "isbi2012")
+    pred_bin = binarise(pred, rng).astype(np.uint8)
+    result: dict[str, Any] = {"dataset": dataset, "model": model_name,
+                              "mask_range": list(rng), "empty_iou": empty,
+                              **summarise(table, dataset, pred_bin, np.asarray(data.masks), empty)}
+    out_dir, live_dir = Path(out_dir), Path(live_dir)
+    _per_sample_plot(table, live_dir / "per_sample_iou.json")
+    if dataset == "lgg":
+        has = (table["target_area"] > 0).to_numpy()
+        area = table["pred_area"].to_numpy()
+        val, test = (table["split"] == "val").to_numpy(), (table["split"] == "test").to_numpy()
+        chosen = choose_min_area(area[val], has[val], float(cfg["lgg"]["recall_floor"]))
+        detection = classify(area[test], has[test], chosen["min_area"])
+        _confusion_outputs(detection, live_dir, live_dir / "confusion.png",
+                           f"{dataset} {model_name}, test split, min_area={chosen['min_area']}")
+        detection.pop("truth"), detection.pop("pred")
+        result["detection"] = {"chosen_on_val": chosen, "test": detection}
+    quantised = {"labelled": _to_uint8(pred, rng)}
+    if (Path(prepared) / "unlabelled.npy").is_file():
+        unl = np.load(Path(prepared) / "unlabelled.npy", mmap_mode="r")
+        quantised["unlabelled"] = _to_uint8(predict_masks(model, unl, info["norm"]), rng)
+    with atomic_path(pred_path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, **quantised)
+    with atomic_path(out_dir / f"{model_name}_per_sample.csv") as tmp:
+        table.to_csv(tmp, index=False, float_format="%.6g")
+    write_json(out_dir / f"{model_name}.json", result)
+    return result
+
+
+def _per_sample_plot(table: pd.DataFrame, path: Path) -> None:
+    rows = [{"index": i, "iou": round(float(v), 5), "split": s}
+            for i, (v, s) in enumerate(zip(table["iou"], table["split"], strict=True))]
+    write_json(path, rows)
+
+
+def _to_uint8(pred: np.ndarray, rng: tuple[float, float]) -> np.ndarray:
+    return np.round((pred - rng[0]) / (rng[1] - rng[0]) * 255).clip(0, 255).astype(np.uint8)
+
+
+def _confusion_outputs(detection: dict, live_dir: Path, png: Path, title: str) -> None:
+    """The confusion matrix as a DVC ``confusion`` plot (via dvclive) and as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from dvclive import Live
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    with Live(str(live_dir), dvcyaml=None, save_dvc_exp=False) as live:
+        live.log_sklearn_plot("confusion_matrix", detection["truth"], detection["pred"],
+                              name="confusion_matrix.json")
+    fig, ax = plt.subplots(figsize=(4.2, 3.6), dpi=120)
+    ConfusionMatrixDisplay.from_predictions(
+        detection["truth"], detection["pred"], labels=["Tumour", "No tumour"], ax=ax,
+        colorbar=False, cmap="Blues")
+    ax.set_title(title, fontsize=8)
+    fig.tight_layout()
+    with atomic_path(png) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)

@@ -1,0 +1,25 @@
+"""DVC stage: evaluate one model (unet | gan) of one data set on every split."""
+
+from segstudy import SegstudyError
+from segstudy.evaluate import evaluate
+from segstudy.params import check_dataset, load_params, section
+from segstudy.stage import run_stage
+
+MODELS = ("unet", "gan")
+
+
+def main(argv: list[str]) -> None:
+    dataset, model = check_dataset(argv[0]), argv[1]
+    if model not in MODELS:
+        raise SegstudyError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    result = evaluate(
+        dataset, model, f"data/prepared/{dataset}", f"models/{dataset}/{model}.keras",
+        section(load_params(), "evaluate"), out_dir=f"metrics/{dataset}",
+        pred_path=f"predictions/{dataset}/{model}.npz", live_dir=f"plots/{dataset}/{model}_eval",
+    )
+    test = result["test"]
+    print(f"{dataset}/{model} test: IoU {test['iou']:.4f}, percent {test['percent']:.2f}")
+
+
+if __name__ == "__main__":
+    run_stage(main)
