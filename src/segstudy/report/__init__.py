@@ -1,0 +1,1 @@
+"""The report: tables beside the papers' numbers, figures, protocol, plain verdicts."""

@@ -1,0 +1,133 @@
+"""Figures for REPORT.md, drawn from evaluation outputs (no model is run here)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from segstudy.io import atomic_path
+
+
+def save(fig: Any, path: Path) -> str:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path.name
+
+
+def read_curve(folder: Path, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """A dvclive metric series (``plots/metrics/<name>.tsv``: step, value)."""
+    path = folder / "plots" / "metrics" / f"{name}.tsv"
+    if not path.is_file():
+        return np.array([]), np.array([])
+    with open(path) as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    return np.array([int(r["step"]) + 1 for r in rows]), np.array([float(r[name]) for r in rows])
+
+
+def curves(runs: dict[str, Path], path: Path, title: str) -> str:
+    """Loss and validation IoU per epoch; GAN runs add D's approximation error."""
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
+    for label, folder in runs.items():
+        for ax, names in zip(axes, (("loss", "g_loss", "d_loss"), ("val_iou",), ("val_d_error",)),
+                             strict=True):
+            for name in names:
+                x, y = read_curve(folder, name)
+                if len(x):
+                    ax.plot(x, y, marker=".", label=f"{label} {name}")
+    for ax, t in zip(axes, ("training loss", "validation IoU", "D approximation error (val)"),
+                     strict=True):
+        ax.set_title(t, fontsize=9)
+        ax.set_xlabel("epoch")
+        if ax.lines:
+            ax.legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    return save(fig, path)
+
+
+def isbi_examples(image: np.ndarray, label: np.ndarray, preds: dict[str, np.ndarray],
+                  path: Path, title: str) -> str:
+    cols = 2 + len(preds)
+    fig, axes = plt.subplots(1, cols, figsize=(3 * cols, 3.2))
+    panels = [("input", image), ("label (white = interior)", label * 255)]
+    panels += [(k, v) for k, v in preds.items()]
+    for ax, (name, arr) in zip(axes, panels, strict=True):
+        ax.imshow(arr, cmap="gray", vmin=0, vmax=255)
+        ax.set_title(name, fontsize=9)
+        ax.axis("off")
+    fig.suptitle(title, fontsize=10)
+    return save(fig, path)
+
+
+def isbi_unlabelled(images: np.ndarray, preds: dict[str, np.ndarray], path: Path) -> str:
+    n = len(images)
+    fig, axes = plt.subplots(n, 1 + len(preds), figsize=(3 * (1 + len(preds)), 3 * n),
+                             squeeze=False)
+    for r in range(n):
+        for c, (name, arr) in enumerate([("test-volume input", images[r])]
+                                        + [(k, v[r]) for k, v in preds.items()]):
+            axes[r, c].imshow(arr, cmap="gray", vmin=0, vmax=255)
+            axes[r, c].set_title(name, fontsize=8)
+            axes[r, c].axis("off")
+    return save(fig, path)
+
+
+def lgg_examples(images: np.ndarray, masks: np.ndarray, preds: dict[str, np.ndarray],
+                 titles: list[str], path: Path) -> str:
+    """FLAIR channel with contours: ground truth green, each model in its own colour."""
+    colours = ["red", "deepskyblue", "orange"]
+    n = len(images)
+    fig, axes = plt.subplots(1, n, figsize=(3 * n, 3.3), squeeze=False)
+    for i in range(n):
+        ax = axes[0, i]
+        ax.imshow(images[i][..., 1], cmap="gray")
+        if masks[i].any():
+            ax.contour(masks[i], levels=[0.5], colors="lime", linewidths=1)
+        for (name, p), col in zip(preds.items(), colours, strict=False):
+            if (p[i] > 127).any():
+                ax.contour(p[i] > 127, levels=[0.5], colors=col, linewidths=1)
+        ax.set_title(titles[i], fontsize=8)
+        ax.axis("off")
+    names = ", ".join(f"{n} {c}" for n, c in zip(preds, colours, strict=False))
+    fig.suptitle(f"FLAIR; ground truth lime, {names}", fontsize=9)
+    return save(fig, path)
+
+
+def class_distribution(counts: dict[str, dict[str, int]], path: Path) -> str:
+    splits = list(counts)
+    tumour = [counts[s]["Tumour"] for s in splits]
+    none = [counts[s]["No tumour"] for s in splits]
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    xs = np.arange(len(splits))
+    ax.bar(xs - 0.2, tumour, 0.4, label="Tumour")
+    ax.bar(xs + 0.2, none, 0.4, label="No tumour")
+    for x, t, n in zip(xs, tumour, none, strict=True):
+        ax.text(x - 0.2, t, str(t), ha="center", va="bottom", fontsize=8)
+        ax.text(x + 0.2, n, str(n), ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(xs, splits)
+    ax.set_ylabel("slices")
+    ax.legend(fontsize=8)
+    ax.set_title("LGG class distribution per split", fontsize=9)
+    return save(fig, path)
+
+
+def confusion(counts: dict[str, int], path: Path, title: str) -> str:
+    m = np.array([[counts["tp"], counts["fn"]], [counts["fp"], counts["tn"]]])
+    fig, ax = plt.subplots(figsize=(3.6, 3.2))
+    ax.imshow(m, cmap="Blues")
+    for (r, c), v in np.ndenumerate(m):
+        ax.text(c, r, str(v), ha="center", va="center",
+                color="white" if v > m.max() / 2 else "black")
+    ax.set_xticks([0, 1], ["Tumour", "No tumour"])
+    ax.set_yticks([0, 1], ["Tumour", "No tumour"])
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("actual")
+    ax.set_title(title, fontsize=8)
+    return save(fig, path)

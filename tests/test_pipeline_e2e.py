@@ -1,0 +1,110 @@
+"""End to end: `make quick` (tiny settings, DVC experiment) on the shared data mirror.
+
+Runs in a throw-away copy of the repository so the developer's workspace is not touched.
+Skipped, with the reason, when ../shared/data is absent (a user's clone without the mirror).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import yaml
+
+from tests.conftest import ROOT, SHARED_DATA
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not (SHARED_DATA / "isbi2012").is_dir(),
+                       reason=f"data mirror {SHARED_DATA} not present"),
+]
+
+
+def _run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: int = 1500) -> str:
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+    return proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def quick_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    proj = tmp_path_factory.mktemp("e2e") / "segstudy"
+    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+                           cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    for f in files:
+        if (ROOT / f).is_file():
+            (proj / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / f, proj / f)
+    env = {**os.environ, "SEGSTUDY_DATA_MIRROR": str(SHARED_DATA),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "PYTHONPATH": str(proj / "src"), "TF_CPP_MIN_LOG_LEVEL": "3",
+           "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "ci", "GIT_AUTHOR_EMAIL": "ci@localhost",
+           "GIT_COMMITTER_NAME": "ci", "GIT_COMMITTER_EMAIL": "ci@localhost"}
+    for cmd in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "copy"]):
+        _run(cmd, proj, env)
+    params_before = (proj / "params.yaml").read_bytes()
+    _run([sys.executable, "-m", "segstudy.quick"], proj, env)
+    assert (proj / "params.yaml").read_bytes() == params_before, "quick must not edit params.yaml"
+    return proj, env
+
+
+def test_dag_runs_download_to_report_for_both_data_sets(quick_project):
+    proj, env = quick_project
+    dag = _run(["dvc", "dag", "--md"], proj, env)
+    for ds in ("isbi2012", "lgg"):
+        for a, b in (("download", "prepare"), ("prepare", "train_unet"), ("train_unet", "train_gan")):
+            assert re.search(rf"{a}@{ds}.*-->.*{b}@{ds}", dag), f"{a} → {b} for {ds}"
+    assert "report" in dag
+
+
+def test_quick_models_load_and_predict_masks_of_the_input_size(quick_project):
+    proj, _ = quick_project
+    for ds, ch in (("isbi2012", 1), ("lgg", 3)):
+        for name in ("unet", "gan"):
+            model = keras.models.load_model(proj / "models" / ds / f"{name}.keras", safe_mode=True)
+            out = model(np.zeros((1, 48, 64, ch), "float32"))
+            assert out.shape == (1, 48, 64, 1)
+
+
+def test_report_prints_the_papers_numbers_beside_ours_and_its_figures_exist(quick_project):
+    proj, _ = quick_project
+    report = (proj / "report" / "REPORT.md").read_text()
+    for number in ("0.855", "0.89", "0.812", "| TP | ", "| 25 |", "| 57 |", "| 7 |", "| 1 |"):
+        assert number in report, number
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)
+    assert len(links) >= 6
+    for link in links:
+        assert (proj / "report" / link).is_file(), link
+
+
+def test_split_csv_covers_every_slice(quick_project):
+    import pandas as pd
+
+    proj, _ = quick_project
+    lgg = pd.read_csv(proj / "data/prepared/lgg/split.csv")
+    assert lgg["split"].value_counts().to_dict() == {"train": 1093, "val": 226, "test": 31}
+    assert len(pd.read_csv(proj / "data/prepared/isbi2012/split.csv")) == 30
+
+
+def test_metrics_diff_lists_the_papers_columns(quick_project):
+    proj, env = quick_project
+    shown = _run(["dvc", "metrics", "show", "--json"], proj, env)
+    for col in ("module", "squaring", "percent", "iou"):
+        assert f'"{col}"' in shown
+
+
+def test_changing_gan_metric_reruns_only_what_depends_on_it(quick_project):
+    proj, env = quick_project
+    params = yaml.safe_load((proj / "params.yaml").read_text())
+    assert params["gan"]["metric"] == "iou"
+    from segstudy.quick import exp_run_args
+
+    out = _run([*exp_run_args({"gan.metric": "percent"}), "--dry"], proj, env)
+    assert "train_unet" not in re.sub(r"Stage 'train_unet@\w+' didn't change, skipping", "", out)
