@@ -29,7 +29,9 @@ pytestmark = [
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: int = 1500) -> str:
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-    assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+    assert proc.returncode == 0, (
+        f"{' '.join(cmd)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+    )
     return proc.stdout + proc.stderr
 
 
@@ -55,13 +57,22 @@ def quick_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[
     return proj, env
 
 
+def _dag_edges(proj: Path, env: dict[str, str]) -> set[tuple[str, str]]:
+    """Edges of ``dvc dag --md`` (mermaid): nodeN["name"] lines, then nodeA-->nodeB lines."""
+    md = _run(["dvc", "dag", "--md"], proj, env)
+    names = dict(re.findall(r'(node\d+)\["([^"]+)"\]', md))
+    return {(names[a], names[b]) for a, b in re.findall(r"(node\d+)-->(node\d+)", md)}
+
+
 def test_dag_runs_download_to_report_for_both_data_sets(quick_project):
     proj, env = quick_project
-    dag = _run(["dvc", "dag", "--md"], proj, env)
+    edges = _dag_edges(proj, env)
     for ds in ("isbi2012", "lgg"):
-        for a, b in (("download", "prepare"), ("prepare", "train_unet"), ("train_unet", "train_gan")):
-            assert re.search(rf"{a}@{ds}.*-->.*{b}@{ds}", dag), f"{a} → {b} for {ds}"
-    assert "report" in dag
+        for a, b in (("download", "prepare"), ("prepare", "train_unet"),
+                     ("train_unet", "train_gan"), ("train_gan", "evaluate")):
+            target = f"{b}@{ds}-gan" if b == "evaluate" else f"{b}@{ds}"
+            assert (f"{a}@{ds}", target) in edges, f"{a} → {b} for {ds}"
+        assert (f"evaluate@{ds}-unet", "report") in edges
 
 
 def test_quick_models_load_and_predict_masks_of_the_input_size(quick_project):

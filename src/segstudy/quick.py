@@ -24,6 +24,7 @@ QUICK_OVERRIDES = {
     "train.lgg.steps_per_epoch": 3,
     "train.lgg.batch_size": 8,
     "gan.discriminator.base_filters": 4,
+    "gan.d_warmup_steps": 1,
     "gan.isbi2012.epochs": 1,
     "gan.isbi2012.steps_per_epoch": 2,
     "gan.isbi2012.batch_size": 4,

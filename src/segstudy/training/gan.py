@@ -8,7 +8,9 @@ Each ``train_step``:
    truth (quality 1) and a perturbed ground truth (a random fraction of pixels flipped), so
    D sees the whole range and not only G's neighbourhood.
 2. One G step: ``mean((D(G(x), x) - 1)^2) + supervised_weight * supervised_loss(y, G(x))``;
-   ``supervised_weight = 0`` is the paper's pure metric objective.
+   ``supervised_weight = 0`` is the paper's pure metric objective. For the first
+   ``d_warmup_steps`` steps G's learning rate is 0: an untrained D would otherwise send G
+   random gradients and undo the pre-trained U-Net before D has learnt anything.
 
 Logged: ``g_loss``, ``d_loss``, ``d_error`` (mean |D − true quality| on G's outputs) and
 ``quality`` (mean true quality of G's outputs in the batch).
@@ -54,6 +56,19 @@ def check_metric(name: str) -> str:
             f"choose one of {', '.join(METRIC_NAMES)}"
         )
     return name
+
+
+class WarmupHold(keras.optimizers.schedules.LearningRateSchedule):
+    """Learning rate 0 for the first ``hold`` steps, then ``rate``."""
+
+    def __init__(self, rate: float, hold: int):
+        self.rate, self.hold = rate, hold
+
+    def __call__(self, step: Any) -> Any:
+        return ops.where(ops.cast(step, "float32") < self.hold, 0.0, self.rate)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"rate": self.rate, "hold": self.hold}
 
 
 class MetricGAN(keras.Model):
@@ -177,7 +192,8 @@ def train_gan(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
                     d_steps=int(gan_cfg.get("d_steps", 1)),
                     perturb_max=float(gan_cfg.get("perturb_max", 0.5)), seed=seed)
     gan.build()
-    gan.compile(keras.optimizers.Adam(float(gan_cfg["g_learning_rate"])),
+    g_lr = WarmupHold(float(gan_cfg["g_learning_rate"]), int(gan_cfg.get("d_warmup_steps", 0)))
+    gan.compile(keras.optimizers.Adam(g_lr),
                 keras.optimizers.Adam(float(gan_cfg["d_learning_rate"])))
 
     batches = TrainBatches(
