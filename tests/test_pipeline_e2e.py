@@ -16,7 +16,6 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-import yaml
 
 from tests.conftest import ROOT, SHARED_DATA
 
@@ -113,9 +112,21 @@ def test_metrics_diff_lists_the_papers_columns(quick_project):
 
 def test_changing_gan_metric_reruns_only_what_depends_on_it(quick_project):
     proj, env = quick_project
-    params = yaml.safe_load((proj / "params.yaml").read_text())
-    assert params["gan"]["metric"] == "iou"
-    from segstudy.quick import exp_run_args
+    before = (proj / "report" / "REPORT.md").read_text()
+    assert "discriminator target: iou^2" in before
+    out = _run([sys.executable, "-m", "segstudy.quick", "gan.metric=percent"], proj, env)
+    for ds in ("isbi2012", "lgg"):
+        assert f"Stage 'train_unet@{ds}' didn't change, skipping" in out
+        assert f"Running stage 'train_gan@{ds}'" in out
+    after = (proj / "report" / "REPORT.md").read_text()
+    assert "discriminator target: percent)" in after
+    table1 = before.split("### Table 2")[0].split("### Table 1")[1]
+    assert table1 == after.split("### Table 2")[0].split("### Table 1")[1], "Table 1 unchanged"
 
-    out = _run([*exp_run_args({"gan.metric": "percent"}), "--dry"], proj, env)
-    assert "train_unet" not in re.sub(r"Stage 'train_unet@\w+' didn't change, skipping", "", out)
+
+def test_bogus_gan_metric_fails_the_experiment_with_the_valid_names(quick_project):
+    proj, env = quick_project
+    proc = subprocess.run([sys.executable, "-m", "segstudy.quick", "gan.metric=bogus"], cwd=proj,
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode != 0
+    assert "choose one of module, squaring, percent, iou" in proc.stdout + proc.stderr

@@ -74,3 +74,20 @@ def test_killed_training_resumes_from_its_last_epoch(tmp_path: Path):
     model = keras.models.load_model(proj / "models" / "lgg" / "unet.keras", safe_mode=True)
     pred = model(np.zeros((1, 32, 32, 3), "float32"))
     assert pred.shape == (1, 32, 32, 1)
+
+
+def test_same_seed_and_params_give_the_same_weights(tmp_path: Path):
+    """CPU determinism: two runs with one seed end in the same weights (to float tolerance)."""
+    from segstudy.training.fit import train_unet
+
+    proj = _project(tmp_path)
+    cfg = {**TINY_TRAIN, "epochs": 2, "steps_per_epoch": 4}
+    weights = []
+    for run in ("a", "b"):
+        train_unet("lgg", proj / "data/prepared/lgg", TINY_MODEL, cfg, seed=3,
+                   out_dir=tmp_path / run, live_dir=tmp_path / run / "live",
+                   resume_root=tmp_path / run / "resume")
+        model = keras.models.load_model(tmp_path / run / "unet.keras")
+        weights.append(model.get_weights())
+    for wa, wb in zip(*weights, strict=True):
+        np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
