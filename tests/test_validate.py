@@ -1,4 +1,4 @@
-"""Readers accept both TIFF encodings and refuse every kind of bad file with a named error."""
+"""Readers accept both TIFF encodings and list slices in order (refusals: test_bad_inputs.py)."""
 
 from pathlib import Path
 
