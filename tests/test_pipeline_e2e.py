@@ -34,9 +34,8 @@ def _run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: int = 1500) ->
     return proc.stdout + proc.stderr
 
 
-@pytest.fixture(scope="module")
-def quick_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    proj = tmp_path_factory.mktemp("e2e") / "segstudy"
+def _quick_copy(proj: Path) -> dict[str, str]:
+    """Copy the repository's files into ``proj`` (a fresh git repo) and run ``make quick``."""
     files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
                            cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
     for f in files:
@@ -53,7 +52,13 @@ def quick_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[
     params_before = (proj / "params.yaml").read_bytes()
     _run([sys.executable, "-m", "segstudy.quick"], proj, env)
     assert (proj / "params.yaml").read_bytes() == params_before, "quick must not edit params.yaml"
-    return proj, env
+    return env
+
+
+@pytest.fixture(scope="module")
+def quick_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    proj = tmp_path_factory.mktemp("e2e") / "segstudy"
+    return proj, _quick_copy(proj)
 
 
 def _dag_edges(proj: Path, env: dict[str, str]) -> set[tuple[str, str]]:
@@ -101,6 +106,24 @@ def test_split_csv_covers_every_slice(quick_project):
     lgg = pd.read_csv(proj / "data/prepared/lgg/split.csv")
     assert lgg["split"].value_counts().to_dict() == {"train": 1093, "val": 226, "test": 31}
     assert len(pd.read_csv(proj / "data/prepared/isbi2012/split.csv")) == 30
+
+
+def test_a_second_quick_run_gives_the_same_split_and_metrics(quick_project, tmp_path_factory):
+    """Determinism: same params and seed → identical split.csv; U-Net metrics equal within
+    1e-4 (CPU; the stated tolerance for thread-order float differences)."""
+    import json
+
+    proj, _ = quick_project
+    second = tmp_path_factory.mktemp("e2e-second") / "segstudy"
+    _quick_copy(second)
+    for ds in ("isbi2012", "lgg"):
+        split = f"data/prepared/{ds}/split.csv"
+        assert (proj / split).read_bytes() == (second / split).read_bytes()
+        a = json.loads((proj / f"metrics/{ds}/unet.json").read_text())
+        b = json.loads((second / f"metrics/{ds}/unet.json").read_text())
+        for split_name in ("train", "val", "test"):
+            for col in ("module", "squaring", "percent", "iou"):
+                assert a[split_name][col] == pytest.approx(b[split_name][col], abs=1e-4)
 
 
 def test_metrics_diff_lists_the_papers_columns(quick_project):
