@@ -137,14 +137,29 @@ def test_changing_gan_metric_reruns_only_what_depends_on_it(quick_project):
     proj, env = quick_project
     before = (proj / "report" / "REPORT.md").read_text()
     assert "discriminator target: iou^2" in before
-    out = _run([sys.executable, "-m", "segstudy.quick", "gan.metric=percent"], proj, env)
-    for ds in ("isbi2012", "lgg"):
-        assert f"Stage 'train_unet@{ds}' didn't change, skipping" in out
-        assert f"Running stage 'train_gan@{ds}'" in out
-    after = (proj / "report" / "REPORT.md").read_text()
-    assert "discriminator target: percent)" in after
     table1 = before.split("### Table 2")[0].split("### Table 1")[1]
-    assert table1 == after.split("### Table 2")[0].split("### Table 1")[1], "Table 1 unchanged"
+    for metric in ("percent", "module", "squaring"):
+        out = _run([sys.executable, "-m", "segstudy.quick", f"gan.metric={metric}"], proj, env)
+        for ds in ("isbi2012", "lgg"):
+            assert f"Stage 'train_unet@{ds}' didn't change, skipping" in out
+            assert f"Running stage 'train_gan@{ds}'" in out
+        after = (proj / "report" / "REPORT.md").read_text()
+        assert f"discriminator target: {metric})" in after
+        assert table1 == after.split("### Table 2")[0].split("### Table 1")[1], "Table 1 kept"
+
+
+def test_metrics_diff_between_two_experiments_shows_the_papers_columns(quick_project):
+    import json
+
+    proj, env = quick_project
+    names = _run(["dvc", "exp", "list", "--name-only"], proj, env).split()
+    assert len(names) >= 2
+    proc = subprocess.run(["dvc", "metrics", "diff", names[0], names[1], "--all", "--json"],
+                          cwd=proj, env=env, capture_output=True, text=True, check=True)
+    diff = json.loads(proc.stdout)
+    gan = diff["metrics/isbi2012/gan.json"]
+    for col in ("module", "squaring", "percent", "iou"):
+        assert f"test.{col}" in gan, sorted(gan)
 
 
 def test_bogus_gan_metric_fails_the_experiment_with_the_valid_names(quick_project):

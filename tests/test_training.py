@@ -91,3 +91,18 @@ def test_same_seed_and_params_give_the_same_weights(tmp_path: Path):
         weights.append(model.get_weights())
     for wa, wb in zip(*weights, strict=True):
         np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
+
+
+def test_nan_loss_stops_training_with_a_clear_error(tmp_path: Path):
+    import pytest
+
+    from segstudy import SegstudyError
+    from segstudy.training.fit import train_unet
+
+    proj = _project(tmp_path)
+    cfg = {**TINY_TRAIN, "epochs": 3, "steps_per_epoch": 3, "learning_rate": 1e30}
+    with pytest.raises(SegstudyError, match=r"train\.lgg: loss became NaN/inf.*learning_rate"):
+        train_unet("lgg", proj / "data/prepared/lgg", TINY_MODEL, cfg, seed=1,
+                   out_dir=tmp_path / "out", live_dir=tmp_path / "live",
+                   resume_root=tmp_path / "resume")
+    assert not (tmp_path / "out" / "unet.keras").exists()
