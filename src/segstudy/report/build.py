@@ -126,6 +126,7 @@ def _render(params: Mapping[str, Any], paper: Mapping[str, Any], fig_dir: Path) 
             f"{fmt(r['test']['dice'])} | {r['train']['iou'] - r['test']['iou']:+.3f} |")
     add("")
     add(_study_a_verdicts(m, info))
+    add(_gan_selection_note(info, params, "isbi2012"))
     add(_isbi_figures(fig_dir))
 
     # ---- Study B
@@ -171,6 +172,7 @@ def _render(params: Mapping[str, Any], paper: Mapping[str, Any], fig_dir: Path) 
                                 f"LGG test, {MODEL_NAMES[mod]}")
         add(f"\n![confusion matrix]({fig})\n")
     add(_study_b_verdicts(m, pb))
+    add(_gan_selection_note(info, params, "lgg"))
     add(_lgg_figures(fig_dir))
 
     # ---- Protocol
@@ -244,6 +246,22 @@ def _study_a_verdicts(m: Mapping, info: Mapping) -> str:
              "when it is not small against the IoU differences above, G may be optimising D's "
              "mistakes rather than the metric.\n"]
     return "\n".join(lines)
+
+
+def _gan_selection_note(info: Mapping, params: Mapping, ds: str) -> str:
+    """Say plainly when the kept GAN generator is the U-Net it started from."""
+    gan = info[ds, "gan"]
+    steps = params["gan"][ds].get("steps_per_epoch") or 1
+    frozen_epochs = int(params["gan"].get("d_warmup_steps", 0)) // int(steps)
+    if gan.get("init") == "unet" and gan["best_epoch"] <= frozen_epochs:
+        return (f"> **{ds}: the GAN never beat its starting point on validation.** Its best "
+                f"validation IoU came at epoch {gan['best_epoch']} of {gan['epochs']}, while G was "
+                f"still frozen for D's warm-up ({params['gan']['d_warmup_steps']} steps = "
+                f"{frozen_epochs} epochs), so the kept generator *is* the trained U-Net and the "
+                "GAN rows equal the U-Net rows. Every later epoch scored lower: see the "
+                "validation-IoU curve and D's approximation error below.\n")
+    return (f"The GAN's kept generator is from epoch {gan['best_epoch']} of {gan['epochs']} "
+            f"(best validation IoU {gan['best_val_iou']:.4f}).\n")
 
 
 def _study_b_verdicts(m: Mapping, pb: Mapping) -> str:
