@@ -258,7 +258,7 @@ def _gan_selection_note(info: Mapping, params: Mapping, ds: str) -> str:
                 f"validation IoU came at epoch {gan['best_epoch']} of {gan['epochs']}, while G was "
                 f"still frozen for D's warm-up ({params['gan']['d_warmup_steps']} steps = "
                 f"{frozen_epochs} epochs), so the kept generator *is* the trained U-Net and the "
-                "GAN rows equal the U-Net rows. Every later epoch scored lower: see the "
+                "GAN rows equal the U-Net rows. No later epoch scored higher: see the "
                 "validation-IoU curve and D's approximation error below.\n")
     return (f"The GAN's kept generator is from epoch {gan['best_epoch']} of {gan['epochs']} "
             f"(best validation IoU {gan['best_val_iou']:.4f}).\n")
