@@ -253,12 +253,14 @@ def _gan_selection_note(info: Mapping, params: Mapping, ds: str) -> str:
     gan = info[ds, "gan"]
     steps = params["gan"][ds].get("steps_per_epoch") or 1
     frozen_epochs = int(params["gan"].get("d_warmup_steps", 0)) // int(steps)
+    bn = (" (only its batch-norm statistics were re-estimated on training batches)"
+          if params["model"][ds].get("batchnorm") else "")
     if gan.get("init") == "unet" and gan["best_epoch"] <= frozen_epochs:
         return (f"> **{ds}: the GAN never beat its starting point on validation.** Its best "
                 f"validation IoU came at epoch {gan['best_epoch']} of {gan['epochs']}, while G was "
                 f"still frozen for D's warm-up ({params['gan']['d_warmup_steps']} steps = "
-                f"{frozen_epochs} epochs), so the kept generator *is* the trained U-Net and the "
-                "GAN rows equal the U-Net rows. No later epoch scored higher: see the "
+                f"{frozen_epochs} epochs), so the kept generator *is* the trained U-Net{bn} and "
+                "the GAN rows restate the U-Net rows. No later epoch scored higher: see the "
                 "validation-IoU curve and D's approximation error below.\n")
     return (f"The GAN's kept generator is from epoch {gan['best_epoch']} of {gan['epochs']} "
             f"(best validation IoU {gan['best_val_iou']:.4f}).\n")
