@@ -258,8 +258,8 @@ def _gan_selection_note(info: Mapping, params: Mapping, ds: str) -> str:
     if gan.get("init") == "unet" and gan["best_epoch"] <= frozen_epochs:
         return (f"> **{ds}: the GAN never beat its starting point on validation.** Its best "
                 f"validation IoU came at epoch {gan['best_epoch']} of {gan['epochs']}, while G was "
-                f"still frozen for D's warm-up ({params['gan']['d_warmup_steps']} steps = "
-                f"{frozen_epochs} epochs), so the kept generator *is* the trained U-Net{bn} and "
+                f"still frozen for D's warm-up ({params['gan']['d_warmup_steps']} steps cover "
+                f"{frozen_epochs} whole epoch{'s' if frozen_epochs != 1 else ''}), so the kept generator *is* the trained U-Net{bn} and "
                 "the GAN rows restate the U-Net rows. No later epoch scored higher: see the "
                 "validation-IoU curve and D's approximation error below.\n")
     return (f"The GAN's kept generator is from epoch {gan['best_epoch']} of {gan['epochs']} "
