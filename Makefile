@@ -29,7 +29,7 @@ lint: $(VENV_OK)
 	.venv/bin/ruff check .
 
 bench: $(VENV_OK)
-	$(PY) benchmarks/bench.py
+	PYTHONPATH=src $(PY) benchmarks/speed_probe.py
 
 clean-resume:
 	rm -rf .resume
