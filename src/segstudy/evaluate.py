@@ -21,12 +21,12 @@ import pandas as pd
 
 from segstudy import SegstudyError
 from segstudy.data.pipeline import Prepared, predict_masks, to_mask_scale
+from segstudy.data.split import SPLITS
 from segstudy.detection import choose_min_area, classify
 from segstudy.io import atomic_path, write_json
 from segstudy.metrics import METRICS, binarise, region_scores
 
 log = logging.getLogger(__name__)
-SPLITS = ("train", "val", "test")
 
 
 def load_model(path: str | Path) -> tuple[keras.Model, dict[str, Any]]:

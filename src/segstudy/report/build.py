@@ -20,6 +20,7 @@ import pandas as pd
 import yaml
 
 from segstudy import SegstudyError
+from segstudy.data.split import SPLITS
 from segstudy.io import atomic_path
 from segstudy.report import figures
 
@@ -213,7 +214,7 @@ def _cores() -> int:
 def _split_counts(ds: str) -> str:
     table = pd.read_csv(f"data/prepared/{ds}/split.csv")
     c = table["split"].value_counts()
-    return "/".join(str(int(c.get(k, 0))) for k in ("train", "val", "test"))
+    return "/".join(str(int(c.get(k, 0))) for k in SPLITS)
 
 
 def _predict_nothing_iou(ds: str, empty: float) -> float:
@@ -336,7 +337,7 @@ def _lgg_figures(fig_dir: Path) -> str:
     area = masks.reshape(len(full), -1).sum(axis=1)
     dist = {s: {"Tumour": int(((full["split"] == s) & (area > 0)).sum()),
                 "No tumour": int(((full["split"] == s) & (area == 0)).sum())}
-            for s in ("train", "val", "test")}
+            for s in SPLITS}
     cd = figures.class_distribution(dist, fig_dir / "lgg_class_distribution.png")
     cv = figures.curves({"U-Net": Path("plots/lgg/unet"), "GAN": Path("plots/lgg/gan")},
                         fig_dir / "lgg_curves.png", "LGG training curves (the paper's loss figure)")
