@@ -1,11 +1,13 @@
-"""DVC stage: evaluate one model (unet | gan) of one data set on every split."""
+"""DVC stage: evaluate one model (unet | control | gan-<metric>) of one data set on every
+split, the published seed in full and every seed's summary."""
 
 from segstudy import SegstudyError
 from segstudy.evaluate import evaluate
+from segstudy.metrics import METRIC_NAMES
 from segstudy.params import check_dataset, load_params, section
 from segstudy.stage import run_stage
 
-MODELS = ("unet", "gan")
+MODELS = ("unet", "control", *(f"gan-{m}" for m in METRIC_NAMES))
 
 
 def main(argv: list[str]) -> None:

@@ -1,33 +1,39 @@
-"""DVC stage: train one data set's U-Net as the generator of the metric GAN."""
+"""DVC stage: train one data set's U-Net as the generator of the metric GAN, for one
+discriminator target and every seed → models/<dataset>/gan-<metric>.keras (+ -seeds/)."""
 
-from segstudy import DATASETS
+from pathlib import Path
+
+from segstudy import DATASETS, SegstudyError
 from segstudy.params import check_dataset, load_params, section
 from segstudy.stage import run_stage
 from segstudy.training.gan import check_metric, train_gan
+from segstudy.training.seeds import check_seeds, train_seeds
 
 
 def main(argv: list[str]) -> None:
-    dataset = check_dataset(argv[0])
+    if len(argv) != 2:
+        raise SegstudyError("usage: train_gan.py <dataset> <metric>")
+    dataset, metric = check_dataset(argv[0]), check_metric(argv[1])
     params = load_params()
     gan = section(params, "gan")
+    check_metric(gan.get("metric"))  # the one Table 2 shows: fail before training anything
     # gan.<key> applies to both data sets; gan.<dataset> holds each one's schedule.
-    gan_cfg = {**{k: v for k, v in gan.items() if k not in DATASETS}, **gan[dataset]}
-    check_metric(gan_cfg["metric"])  # fail before loading anything
-    summary = train_gan(
-        dataset,
-        f"data/prepared/{dataset}",
-        section(params, f"model.{dataset}"),
-        section(params, f"train.{dataset}"),
-        gan_cfg,
-        int(section(params, "seed")),
-        out_dir=f"models/{dataset}",
-        live_dir=f"plots/{dataset}/gan",
-        empty_iou=float(section(params, "evaluate.empty_iou")),
-    )
-    print(
-        f"{dataset}: GAN ({summary['metric']}^{summary['metric_power']}) best val IoU "
-        f"{summary['best_val_iou']:.4f} at epoch {summary['best_epoch']}/{summary['epochs']}"
-    )
+    shared = {k: v for k, v in gan.items() if k not in (*DATASETS, "metric", "metrics")}
+    gan_cfg = {**shared, **gan[dataset], "metric": metric}
+    train_cfg = dict(section(params, f"train.{dataset}"))
+    seeds = check_seeds(train_cfg.pop("seeds", None), f"train.{dataset}.seeds")
+
+    def one(seed: int, out: Path) -> dict:
+        return train_gan(
+            dataset, f"data/prepared/{dataset}", section(params, f"model.{dataset}"), train_cfg,
+            gan_cfg, seed, out_model=out, live_dir=f"plots/{dataset}/gan-{metric}/seed{seed}",
+            empty_iou=float(section(params, "evaluate.empty_iou")),
+            init_model=f"models/{dataset}/unet-seeds/seed{seed}.keras", keep_state=True)
+
+    summary = train_seeds(seeds, Path(f"models/{dataset}/gan-{metric}.keras"), one)
+    for s in summary["seeds"]:
+        print(f"{dataset} gan-{metric} seed {s['seed']}: best val IoU {s['best_val_iou']:.4f} "
+              f"at epoch {s['best_epoch']}/{summary['epochs']}, D error {s['final_val_d_error']}")
 
 
 if __name__ == "__main__":

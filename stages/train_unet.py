@@ -1,27 +1,30 @@
-"""DVC stage: train one data set's U-Net → models/<dataset>/unet.keras (+ unet.json)."""
+"""DVC stage: train one data set's U-Net, once per seed in ``train.<dataset>.seeds`` →
+models/<dataset>/unet-seeds/seed<S>.keras; the first seed also as models/<dataset>/unet.keras."""
+
+from pathlib import Path
 
 from segstudy.params import check_dataset, load_params, section
 from segstudy.stage import run_stage
 from segstudy.training.fit import train_unet
+from segstudy.training.seeds import check_seeds, train_seeds
 
 
 def main(argv: list[str]) -> None:
     dataset = check_dataset(argv[0])
     params = load_params()
-    summary = train_unet(
-        dataset,
-        f"data/prepared/{dataset}",
-        section(params, f"model.{dataset}"),
-        section(params, f"train.{dataset}"),
-        int(section(params, "seed")),
-        out_dir=f"models/{dataset}",
-        live_dir=f"plots/{dataset}/unet",
-        empty_iou=float(section(params, "evaluate.empty_iou")),
-    )
-    print(
-        f"{dataset}: best val IoU {summary['best_val_iou']:.4f} at epoch {summary['best_epoch']}"
-        f"/{summary['epochs']}, {summary['train_images_per_second']} img/s"
-    )
+    train_cfg = dict(section(params, f"train.{dataset}"))
+    seeds = check_seeds(train_cfg.pop("seeds", None), f"train.{dataset}.seeds")
+
+    def one(seed: int, out: Path) -> dict:
+        return train_unet(
+            dataset, f"data/prepared/{dataset}", section(params, f"model.{dataset}"), train_cfg,
+            seed, out_model=out, live_dir=f"plots/{dataset}/unet/seed{seed}",
+            empty_iou=float(section(params, "evaluate.empty_iou")), keep_state=True)
+
+    summary = train_seeds(seeds, Path(f"models/{dataset}/unet.keras"), one)
+    for s in summary["seeds"]:
+        print(f"{dataset} unet seed {s['seed']}: best val IoU {s['best_val_iou']:.4f} at epoch "
+              f"{s['best_epoch']}/{summary['epochs']}, {s['wall_seconds_this_run']} s")
 
 
 if __name__ == "__main__":

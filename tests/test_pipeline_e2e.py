@@ -68,24 +68,33 @@ def _dag_edges(proj: Path, env: dict[str, str]) -> set[tuple[str, str]]:
     return {(names[a], names[b]) for a, b in re.findall(r"(node\d+)-->(node\d+)", md)}
 
 
-def test_dag_runs_download_to_report_for_both_data_sets(quick_project):
+def test_dag_runs_download_to_report_with_one_gan_node_per_data_set_and_metric(quick_project):
     proj, env = quick_project
     edges = _dag_edges(proj, env)
+    nodes = {n for e in edges for n in e}
+    metrics = ("module", "squaring", "percent", "iou")
+    assert {n for n in nodes if n.startswith("train_gan@")} == {
+        f"train_gan@{ds}-{m}" for ds in ("isbi2012", "lgg") for m in metrics}
     for ds in ("isbi2012", "lgg"):
         for a, b in (("download", "prepare"), ("prepare", "train_unet"),
-                     ("train_unet", "train_gan"), ("train_gan", "evaluate")):
-            target = f"{b}@{ds}-gan" if b == "evaluate" else f"{b}@{ds}"
-            assert (f"{a}@{ds}", target) in edges, f"{a} → {b} for {ds}"
+                     ("train_unet", "train_control")):
+            assert (f"{a}@{ds}", f"{b}@{ds}") in edges, f"{a} → {b} for {ds}"
+        for m in metrics:
+            assert (f"train_unet@{ds}", f"train_gan@{ds}-{m}") in edges
+            assert (f"train_gan@{ds}-{m}", f"evaluate_gan@{ds}-{m}") in edges
+            assert (f"evaluate_gan@{ds}-{m}", "report") in edges
+        assert (f"train_control@{ds}", f"evaluate@{ds}-control") in edges
         assert (f"evaluate@{ds}-unet", "report") in edges
 
 
 def test_quick_models_load_and_predict_masks_of_the_input_size(quick_project):
     proj, _ = quick_project
     for ds, ch in (("isbi2012", 1), ("lgg", 3)):
-        for name in ("unet", "gan"):
+        for name in ("unet", "control", "gan-iou", "gan-percent", "unet-seeds/seed42"):
             model = keras.models.load_model(proj / "models" / ds / f"{name}.keras", safe_mode=True)
             out = model(np.zeros((1, 48, 64, ch), "float32"))
             assert out.shape == (1, 48, 64, 1)
+    assert (proj / "models/isbi2012/gan-iou-seeds/seed43.keras").is_file()
 
 
 def test_report_prints_the_papers_numbers_beside_ours_and_its_figures_exist(quick_project):
@@ -133,22 +142,34 @@ def test_metrics_diff_lists_the_papers_columns(quick_project):
         assert f'"{col}"' in shown
 
 
-def test_changing_gan_metric_reruns_only_what_depends_on_it(quick_project):
+def test_report_has_the_per_target_table_with_mean_std_and_verdicts(quick_project):
+    proj, _ = quick_project
+    report = (proj / "report" / "REPORT.md").read_text()
+    for ds in ("isbi2012", "lgg"):
+        assert f"**Verdicts ({ds}, test IoU over seeds):**" in report
+    sweep = report.split("### Every discriminator target, 2 seeds (42, 43)")[1].split("###")[0]
+    for row in ("U-Net alone", "control", "target module", "target squaring",
+                "target percent", "target iou^2"):
+        assert row in sweep, row
+    assert " ± " in sweep
+    assert "one seed: no spread measured, so **no verdict**" in report  # LGG runs one seed
+
+
+def test_changing_gan_metric_retrains_nothing_and_retitles_table_2(quick_project):
     proj, env = quick_project
     before = (proj / "report" / "REPORT.md").read_text()
     assert "discriminator target: iou^2" in before
     table1 = before.split("### Table 2")[0].split("### Table 1")[1]
     for metric in ("percent", "module", "squaring"):
         out = _run([sys.executable, "-m", "segstudy.quick", f"gan.metric={metric}"], proj, env)
-        for ds in ("isbi2012", "lgg"):
-            assert f"Stage 'train_unet@{ds}' didn't change, skipping" in out
-            assert f"Running stage 'train_gan@{ds}'" in out
+        assert "Running stage 'train_" not in out and "Running stage 'evaluate" not in out, out
+        assert "Running stage 'report'" in out
         after = (proj / "report" / "REPORT.md").read_text()
         assert f"discriminator target: {metric})" in after
         assert table1 == after.split("### Table 2")[0].split("### Table 1")[1], "Table 1 kept"
 
 
-def test_metrics_diff_between_two_experiments_shows_the_papers_columns(quick_project):
+def test_metrics_diff_between_two_experiments_lists_every_models_columns(quick_project):
     import json
 
     proj, env = quick_project
@@ -157,9 +178,11 @@ def test_metrics_diff_between_two_experiments_shows_the_papers_columns(quick_pro
     proc = subprocess.run(["dvc", "metrics", "diff", names[0], names[1], "--all", "--json"],
                           cwd=proj, env=env, capture_output=True, text=True, check=True)
     diff = json.loads(proc.stdout)
-    gan = diff["metrics/isbi2012/gan.json"]
-    for col in ("module", "squaring", "percent", "iou"):
-        assert f"test.{col}" in gan, sorted(gan)
+    for model in ("unet", "control", "gan-module", "gan-squaring", "gan-percent", "gan-iou"):
+        cols = diff[f"metrics/isbi2012/{model}.json"]
+        for col in ("module", "squaring", "percent", "iou", "dice", "rand_error", "vi"):
+            assert f"test.{col}" in cols, (model, col)
+            assert f"over_seeds.mean.test.{col}" in cols, (model, col)
 
 
 def test_bogus_gan_metric_fails_the_experiment_with_the_valid_names(quick_project):
@@ -168,3 +191,12 @@ def test_bogus_gan_metric_fails_the_experiment_with_the_valid_names(quick_projec
                           env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode != 0
     assert "choose one of module, squaring, percent, iou" in proc.stdout + proc.stderr
+
+
+def test_narrowing_gan_metrics_trains_only_what_is_missing(quick_project):
+    proj, env = quick_project
+    out = _run([sys.executable, "-m", "segstudy.quick", "gan.metrics=[percent]"], proj, env)
+    assert "Running stage 'train_" not in out, "percent was trained already"
+    report = (proj / "report" / "REPORT.md").read_text()
+    assert "`gan.metric=iou` was not trained" in report and "target percent" in report
+    assert "target module" not in report

@@ -60,7 +60,7 @@ def test_bogus_gan_metric_lists_the_valid_names(tmp_path: Path):
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["gan"]["metric"] = "bogus"
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    line = _one_error_line(_stage("train_gan", ["isbi2012"], tmp_path))
+    line = _one_error_line(_stage("train_gan", ["isbi2012", "iou"], tmp_path))
     assert "gan.metric='bogus'" in line and "module, squaring, percent, iou" in line
 
 

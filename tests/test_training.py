@@ -33,7 +33,7 @@ def _project(tmp_path: Path) -> Path:
                 "split": {"by": "slice", "counts": [16, 4, 4]}}
     prepare("lgg", raw, proj / "data" / "prepared" / "lgg", prep_cfg, seed=1)
     params = {"seed": 1, "prepare": {"lgg": prep_cfg}, "model": {"lgg": TINY_MODEL},
-              "train": {"lgg": TINY_TRAIN}, "evaluate": {"empty_iou": 1.0}}
+              "train": {"lgg": {**TINY_TRAIN, "seeds": [1]}}, "evaluate": {"empty_iou": 1.0}}
     (proj / "params.yaml").write_text(yaml.safe_dump(params))
     return proj
 
@@ -68,7 +68,7 @@ def test_killed_training_resumes_from_its_last_epoch(tmp_path: Path):
     summary = json.loads((proj / "models" / "lgg" / "unet.json").read_text())
     assert 1 <= summary["resumed_from_epoch"] < TINY_TRAIN["epochs"]
     assert not list((proj / ".resume").glob("lgg-unet-*")), "resume state is removed at the end"
-    curve = (proj / "plots" / "lgg" / "unet" / "plots" / "metrics" / "loss.tsv").read_text()
+    curve = (proj / "plots/lgg/unet/seed1/plots/metrics/loss.tsv").read_text()
     assert len(curve.strip().splitlines()) == 1 + TINY_TRAIN["epochs"], "curve keeps every epoch"
 
     model = keras.models.load_model(proj / "models" / "lgg" / "unet.keras", safe_mode=True)
@@ -85,7 +85,7 @@ def test_same_seed_and_params_give_the_same_weights(tmp_path: Path):
     weights = []
     for run in ("a", "b"):
         train_unet("lgg", proj / "data/prepared/lgg", TINY_MODEL, cfg, seed=3,
-                   out_dir=tmp_path / run, live_dir=tmp_path / run / "live",
+                   out_model=tmp_path / run / "unet.keras", live_dir=tmp_path / run / "live",
                    resume_root=tmp_path / run / "resume")
         model = keras.models.load_model(tmp_path / run / "unet.keras")
         weights.append(model.get_weights())
@@ -103,6 +103,61 @@ def test_nan_loss_stops_training_with_a_clear_error(tmp_path: Path):
     cfg = {**TINY_TRAIN, "epochs": 3, "steps_per_epoch": 3, "learning_rate": 1e30}
     with pytest.raises(SegstudyError, match=r"train\.lgg: loss became NaN/inf.*learning_rate"):
         train_unet("lgg", proj / "data/prepared/lgg", TINY_MODEL, cfg, seed=1,
-                   out_dir=tmp_path / "out", live_dir=tmp_path / "live",
+                   out_model=tmp_path / "out" / "unet.keras", live_dir=tmp_path / "live",
                    resume_root=tmp_path / "resume")
     assert not (tmp_path / "out" / "unet.keras").exists()
+
+
+def test_fine_tune_holds_its_start_during_the_hold_and_selects_only_later_epochs(tmp_path: Path):
+    """The control run: from a trained model, lr 0 for ``hold_steps``; epochs inside the hold
+    are never kept, so the published model is never the unchanged start."""
+    from segstudy.training.fit import first_selectable_epoch, train_unet
+
+    proj = _project(tmp_path)
+    cfg = {**TINY_TRAIN, "epochs": 3, "steps_per_epoch": 4}
+    start = train_unet("lgg", proj / "data/prepared/lgg", TINY_MODEL, cfg, seed=2,
+                       out_model=tmp_path / "start.keras", live_dir=tmp_path / "live0",
+                       resume_root=tmp_path / "resume")
+    assert start["first_selectable_epoch"] == 1
+    tuned = train_unet("lgg", proj / "data/prepared/lgg", TINY_MODEL,
+                       {**cfg, "loss": "soft_iou"}, seed=2, out_model=tmp_path / "ft.keras",
+                       live_dir=tmp_path / "live1", resume_root=tmp_path / "resume",
+                       name="control", init_model=tmp_path / "start.keras", hold_steps=5)
+    assert first_selectable_epoch(5, 4) == 2 and tuned["first_selectable_epoch"] == 2
+    assert tuned["best_epoch"] >= 2
+    a = keras.models.load_model(tmp_path / "start.keras").get_weights()
+    b = keras.models.load_model(tmp_path / "ft.keras").get_weights()
+    assert any(not np.allclose(x, y) for x, y in zip(a, b, strict=True)), "it trained"
+
+
+def test_a_multi_seed_stage_killed_after_one_seed_does_not_retrain_it(tmp_path: Path):
+    from segstudy.training.seeds import train_seeds
+
+    calls: list[int] = []
+
+    def one(seed: int, out: Path) -> dict:
+        state = tmp_path / "resume" / f"s{seed}"
+        if not (state / "done").is_file():  # what train_unet's final.json does
+            calls.append(seed)
+            state.mkdir(parents=True)
+            (state / "done").write_text("")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(f"model {seed}".encode())
+        return {"seed": seed, "best_epoch": 1, "best_val_iou": 0.5,
+                "wall_seconds_this_run": 1.0, "_state": str(state)}
+
+    def crash_on_second(seed: int, out: Path) -> dict:
+        if seed == 8:
+            raise KeyboardInterrupt
+        return one(seed, out)
+
+    primary = tmp_path / "models" / "unet.keras"
+    import pytest
+
+    with pytest.raises(KeyboardInterrupt):
+        train_seeds([7, 8], primary, crash_on_second)
+    summary = train_seeds([7, 8], primary, one)
+    assert calls == [7, 8], "seed 7 was not trained twice"
+    assert primary.read_bytes() == b"model 7"
+    assert [s["seed"] for s in summary["seeds"]] == [7, 8]
+    assert not list((tmp_path / "resume").iterdir()), "states removed once all seeds are done"

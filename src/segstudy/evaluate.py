@@ -129,8 +129,66 @@ def evaluate(dataset: str, model_name: str, prepared: str | Path, model_path: st
             np.savez_compressed(fh, **quantised)
     with atomic_path(out_dir / f"{model_name}_per_sample.csv") as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")
+    result["over_seeds"] = over_seeds(dataset, data, Path(model_path), rng, empty,
+                                      (table, pred_bin))
     write_json(out_dir / f"{model_name}.json", result)
     return result
+
+
+SEED_COLS = ("module", "squaring", "percent", "iou", "dice", "rand_error", "vi",
+             "iou_tumour_slices", "iou_per_patient")
+
+
+def over_seeds(dataset: str, data: Prepared, model_path: Path, rng: tuple[float, float],
+               empty: float, primary: tuple[pd.DataFrame, np.ndarray]) -> dict[str, Any]:
+    """Every seed of the configuration (``<model>-seeds/seed<S>.keras``) scored like the primary
+    model; mean and sample standard deviation (ddof 1; ``None`` for a single seed) per split and
+    column, plus the train − test IoU gap."""
+    from segstudy.training.seeds import seeds_dir
+
+    folder = seeds_dir(model_path)
+    paths = sorted((p for p in folder.glob("seed*.keras") if p.stem.count(".") == 0),
+                   key=lambda p: int(p.stem.removeprefix("seed")))
+    if not paths:
+        raise SegstudyError(f"{folder}: no seed models; rerun the stage that trains {model_path}")
+    primary_bytes = model_path.read_bytes()
+    per_seed: dict[str, dict[str, Any]] = {}
+    for path in paths:
+        if path.read_bytes() == primary_bytes:  # the published first seed: scored already
+            table, pred_bin = primary
+        else:
+            model, info = load_model(path)
+            pred = predict_masks(model, data.images, info["norm"])
+            table = per_sample_table(data, pred, rng, empty, regions=dataset == "isbi2012")
+            pred_bin = binarise(pred, rng).astype(np.uint8)
+        summary = summarise(table, dataset, pred_bin, np.asarray(data.masks), empty)
+        row = {split: {c: summary[split][c] for c in SEED_COLS if c in summary[split]}
+               for split in SPLITS}
+        row["gap_iou"] = summary["train"]["iou"] - summary["test"]["iou"]
+        per_seed[path.stem.removeprefix("seed")] = row
+    return {"n": len(per_seed), "seeds": [int(k) for k in per_seed],
+            "mean": _aggregate(per_seed, np.mean), "std": _aggregate(per_seed, _sample_std),
+            "per_seed": per_seed}
+
+
+def _sample_std(values: np.ndarray) -> float | None:
+    return float(np.std(values, ddof=1)) if len(values) > 1 else None
+
+
+def _aggregate(per_seed: Mapping[str, Mapping[str, Any]], fn: Any) -> dict[str, Any]:
+    first = next(iter(per_seed.values()))
+    out: dict[str, Any] = {}
+    for key, value in first.items():
+        if isinstance(value, Mapping):
+            out[key] = {c: _maybe_float(fn(np.array([r[key][c] for r in per_seed.values()])))
+                        for c in value}
+        else:
+            out[key] = _maybe_float(fn(np.array([r[key] for r in per_seed.values()])))
+    return out
+
+
+def _maybe_float(v: Any) -> float | None:
+    return None if v is None else float(v)
 
 
 def _per_sample_plot(table: pd.DataFrame, path: Path) -> None:

@@ -16,6 +16,8 @@ QUICK_OVERRIDES = {
     "prepare.lgg.resize_to": 64,
     "model.isbi2012.base_filters": 4,
     "model.lgg.base_filters": 4,
+    "train.isbi2012.seeds": "[42,43]",  # two seeds: the mean ± std path runs
+    "train.lgg.seeds": "[42]",
     "train.isbi2012.epochs": 2,
     "train.isbi2012.steps_per_epoch": 2,
     "train.isbi2012.batch_size": 4,

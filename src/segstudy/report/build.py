@@ -26,7 +26,9 @@ from segstudy.report import figures
 
 PAPER = Path(__file__).with_name("paper_numbers.yaml")
 COLS = ("module", "squaring", "percent", "iou")
-MODEL_NAMES = {"unet": "U-Net alone", "gan": "U-Net in the GAN"}
+MODEL_NAMES = {"unet": "U-Net alone", "gan": "U-Net in the GAN",
+               "control": "U-Net + soft-IoU fine-tune (control)"}
+DATASETS_SHOWN = ("isbi2012", "lgg")
 
 
 def paper_numbers() -> dict[str, Any]:
@@ -93,13 +95,33 @@ def build_report(params: Mapping[str, Any], out: str | Path = "report") -> Path:
     return out / "REPORT.md"
 
 
+def table2_metric(gan: Mapping[str, Any]) -> tuple[str, str | None]:
+    """The discriminator target Table 2 shows: ``gan.metric`` when it was trained, else the first
+    of ``gan.metrics`` (with a note saying so). A name that is no metric fails here."""
+    from segstudy.training.gan import check_metric
+
+    trained = [check_metric(m) for m in gan.get("metrics") or [gan["metric"]]]
+    metric = check_metric(gan["metric"])
+    if metric in trained:
+        return metric, None
+    return trained[0], (f"`gan.metric={metric}` was not trained (`gan.metrics={trained}`): "
+                        f"Table 2 shows `{trained[0]}`.")
+
+
+def file_of(mod: str, gan_metric: str) -> str:
+    """Stage-output name of a report row: ``gan`` is Table 2's GAN, ``gan-<m>`` a sweep row."""
+    return f"gan-{gan_metric}" if mod == "gan" else mod
+
+
 def _render(params: Mapping[str, Any], paper: Mapping[str, Any], fig_dir: Path) -> str:
-    m = {(ds, mod): _load(Path(f"metrics/{ds}/{mod}.json"))
-         for ds in ("isbi2012", "lgg") for mod in ("unet", "gan")}
-    info = {(ds, mod): _load(Path(f"models/{ds}/{mod}.json"))
-            for ds in ("isbi2012", "lgg") for mod in ("unet", "gan")}
+    gan_metric, fallback_note = table2_metric(params["gan"])
+    sweep = [f"gan-{x}" for x in params["gan"].get("metrics") or [gan_metric]]
+    rows = ("unet", "gan", "control", *sweep)
+    m = {(ds, mod): _load(Path(f"metrics/{ds}/{file_of(mod, gan_metric)}.json"))
+         for ds in DATASETS_SHOWN for mod in rows}
+    info = {(ds, mod): _load(Path(f"models/{ds}/{file_of(mod, gan_metric)}.json"))
+            for ds in DATASETS_SHOWN for mod in rows}
     pa, pb = paper["study_a"], paper["study_b"]
-    gan_metric = params["gan"]["metric"]
     power = params["gan"]["metric_power"][gan_metric]
     s: list[str] = []
     add = s.append
@@ -118,8 +140,11 @@ def _render(params: Mapping[str, Any], paper: Mapping[str, Any], fig_dir: Path) 
     add(paper_table(m["isbi2012", "unet"], pa["table1_unet"]) + "\n")
     add(f"### Table 2 — U-Net trained inside the GAN (discriminator target: "
         f"{gan_metric}{'^' + str(power) if power != 1 else ''})\n")
+    if fallback_note:
+        add(f"> {fallback_note}\n")
     if gan_metric != "iou" or power != 2:
-        add(f"> The paper's Table 2 used IoU²; this run used `gan.metric={gan_metric}`.\n")
+        add(f"> The paper's Table 2 used IoU²; this table shows the GAN with target "
+            f"`{gan_metric}`.\n")
     add(paper_table(m["isbi2012", "gan"], pa["table2_gan"]) + "\n")
     add("### Beyond the paper: the challenge's region scores (test split, lower is better)\n")
     add("| model | adapted Rand error | variation of information | Dice | train − test IoU |")
@@ -130,8 +155,9 @@ def _render(params: Mapping[str, Any], paper: Mapping[str, Any], fig_dir: Path) 
             f"{fmt(r['test']['dice'])} | {r['train']['iou'] - r['test']['iou']:+.3f} |")
     add("")
     add(_study_a_verdicts(m, info))
-    add(_gan_selection_note(info, params, "isbi2012"))
-    add(_isbi_figures(fig_dir))
+    add(_gan_selection_note(info, m, "isbi2012"))
+    add(sweep_section("isbi2012", m, info, sweep, params))
+    add(_isbi_figures(fig_dir, gan_metric, info))
 
     # ---- Study B
     add("## Study B — LGG brain MRI: segmentation and Tumour / No-tumour classification\n")
@@ -176,8 +202,9 @@ def _render(params: Mapping[str, Any], paper: Mapping[str, Any], fig_dir: Path) 
                                 f"LGG test, {MODEL_NAMES[mod]}")
         add(f"\n![confusion matrix]({fig})\n")
     add(_study_b_verdicts(m, pb, nothing))
-    add(_gan_selection_note(info, params, "lgg"))
-    add(_lgg_figures(fig_dir))
+    add(_gan_selection_note(info, m, "lgg"))
+    add(sweep_section("lgg", m, info, sweep, params))
+    add(_lgg_figures(fig_dir, gan_metric, info))
 
     # ---- Protocol
     add("## Protocol\n")
@@ -195,6 +222,8 @@ def _render(params: Mapping[str, Any], paper: Mapping[str, Any], fig_dir: Path) 
             add(f"| {MODEL_NAMES[mod]}: {label} | {fmt(a)} | {fmt(b)} |")
     for mod in ("gan",):
         a, b = info["isbi2012", mod], info["lgg", mod]
+        add(f"| GAN: first epoch eligible for selection | {a.get('first_selectable_epoch')} | "
+            f"{b.get('first_selectable_epoch')} |")
         add(f"| GAN: discriminator parameters | {a['discriminator_params']} | "
             f"{b['discriminator_params']} |")
         add(f"| GAN: final D approximation error (val) | {fmt(a.get('final_val_d_error'))} | "
@@ -237,17 +266,17 @@ def _study_a_verdicts(m: Mapping, info: Mapping) -> str:
     gap_g = g["train"]["iou"] - g["test"]["iou"]
     lines = ["### What agrees with study A and what does not\n",
              f"- *GAN-trained U-Net segments better on test*: test IoU {g['test']['iou']:.3f} vs "
-             f"{u['test']['iou']:.3f} (Δ {d_iou:+.3f}) — {_verdict(d_iou > 0, d_iou)}. "
-             "One seed each; run-to-run spread was not measured in this run, so a difference of a "
-             "few thousandths is not evidence either way.",
+             f"{u['test']['iou']:.3f} (Δ {d_iou:+.3f}) — {_verdict(d_iou > 0, d_iou)} for this seed; the per-target table "
+             "below gives the mean ± std over seeds and the verdict against seed noise.",
              f"- *GAN pushes outputs to binary, so its squared error is larger*: squaring "
              f"{g['test']['squaring']:.3f} vs {u['test']['squaring']:.3f} — "
              f"{_verdict(d_sq > 0, d_sq)}.",
              f"- *GAN overfits less (smaller train/test gap)*: IoU gap {gap_g:+.3f} vs "
              f"{gap_u:+.3f} — {_verdict(gap_g < gap_u, gap_g - gap_u)}.",
              f"- *GAN costs more time*: {info['isbi2012', 'gan']['wall_seconds_this_run']:.0f} s "
-             f"on top of the U-Net's {info['isbi2012', 'unet']['wall_seconds_this_run']:.0f} s "
-             "(the GAN starts from the trained U-Net).",
+             f"per seed on top of the U-Net's "
+             f"{info['isbi2012', 'unet']['wall_seconds_this_run']:.0f} s (the GAN starts from "
+             "the trained U-Net).",
              f"- The discriminator's final approximation error on validation was "
              f"{fmt(info['isbi2012', 'gan'].get('final_val_d_error'))} (quality units, 0..1): "
              "when it is not small against the IoU differences above, G may be optimising D's "
@@ -255,22 +284,98 @@ def _study_a_verdicts(m: Mapping, info: Mapping) -> str:
     return "\n".join(lines)
 
 
-def _gan_selection_note(info: Mapping, params: Mapping, ds: str) -> str:
-    """Say plainly when the kept GAN generator is the U-Net it started from."""
-    gan = info[ds, "gan"]
-    steps = params["gan"][ds].get("steps_per_epoch") or 1
-    frozen_epochs = int(params["gan"].get("d_warmup_steps", 0)) // int(steps)
-    bn = (" (only its batch-norm statistics were re-estimated on training batches)"
-          if params["model"][ds].get("batchnorm") else "")
-    if gan.get("init") == "unet" and gan["best_epoch"] <= frozen_epochs:
-        return (f"> **{ds}: the GAN never beat its starting point on validation.** Its best "
-                f"validation IoU came at epoch {gan['best_epoch']} of {gan['epochs']}, while G was "
-                f"still frozen for D's warm-up ({params['gan']['d_warmup_steps']} steps cover "
-                f"{frozen_epochs} whole epoch{'s' if frozen_epochs != 1 else ''}), so the kept generator *is* the trained U-Net{bn} and "
-                "the GAN rows restate the U-Net rows. No later epoch scored higher: see the "
-                "validation-IoU curve and D's approximation error below.\n")
-    return (f"The GAN's kept generator is from epoch {gan['best_epoch']} of {gan['epochs']} "
-            f"(best validation IoU {gan['best_val_iou']:.4f}).\n")
+def _gan_selection_note(info: Mapping, m: Mapping, ds: str) -> str:
+    """Where the kept generator came from, and how it compares with its own start."""
+    gan, unet = info[ds, "gan"], info[ds, "unet"]
+    first = gan.get("first_selectable_epoch", 1)
+    d_val = gan["best_val_iou"] - unet["best_val_iou"]
+    return (f"{ds}: Table 2's generator (seed {gan.get('seed')}) is the best on validation IoU "
+            f"among GAN epochs {first}–{gan['epochs']} (those after D's warm-up, in which G was "
+            f"updated): epoch {gan['best_epoch']}, val IoU {gan['best_val_iou']:.4f} against "
+            f"{unet['best_val_iou']:.4f} for the U-Net it started from (Δ {d_val:+.4f}).\n")
+
+
+SWEEP_COLS = {
+    "isbi2012": (("module", "module ↓"), ("squaring", "squaring ↓"), ("percent", "percent ↑"),
+                 ("iou", "IoU ↑"), ("dice", "Dice ↑"), ("rand_error", "adapted Rand error ↓"),
+                 ("vi", "VI ↓")),
+    "lgg": (("module", "module ↓"), ("squaring", "squaring ↓"), ("percent", "percent ↑"),
+            ("iou", "IoU ↑"), ("dice", "Dice ↑"), ("iou_tumour_slices", "IoU, tumour slices ↑"),
+            ("iou_per_patient", "IoU per patient ↑")),
+}
+
+
+def mean_std(mean: float | None, std: float | None, nd: int = 3) -> str:
+    if mean is None:
+        return "–"
+    return f"{mean:.{nd}f}" + (f" ± {std:.{nd}f}" if std is not None else "")
+
+
+def seed_verdict(a_mean: float, a_std: float | None, b_mean: float, b_std: float | None,
+                 n: int) -> str:
+    """Compare means against the seed spread: a difference no larger than the larger standard
+    deviation of the two is *no difference*; with one seed there is no spread to compare."""
+    delta = a_mean - b_mean
+    if n < 2 or a_std is None or b_std is None:
+        return f"Δ {delta:+.3f}, one seed: no spread measured, so **no verdict**"
+    spread = max(a_std, b_std)
+    if abs(delta) <= spread:
+        return f"Δ {delta:+.3f} within the spread (±{spread:.3f}): **no difference**"
+    return (f"Δ {delta:+.3f} beyond the spread (±{spread:.3f}): "
+            f"**{'better' if delta > 0 else 'worse'}**")
+
+
+def _info_over_seeds(info: Mapping, key: str) -> tuple[float | None, float | None]:
+    values = [s.get(key) for s in info.get("seeds", [info])]
+    values = [float(v) for v in values if v is not None]
+    if not values:
+        return None, None
+    return float(np.mean(values)), (float(np.std(values, ddof=1)) if len(values) > 1 else None)
+
+
+def sweep_section(ds: str, m: Mapping, info: Mapping, sweep: list[str],
+                  params: Mapping[str, Any]) -> str:
+    """Every discriminator target beside the U-Net and the control, mean ± std over seeds."""
+    rows = ["unet", "control", *sweep]
+    n = m[ds, "unet"]["over_seeds"]["n"]
+    cols = SWEEP_COLS[ds]
+    head = ["model", *(c[1] for c in cols), "train − test IoU", "D error (val, final)",
+            "wall time per seed (s)"]
+    out = [f"### Every discriminator target, {n} seed{'s' if n != 1 else ''} "
+           f"({', '.join(str(x) for x in m[ds, 'unet']['over_seeds']['seeds'])}), test split\n",
+           "Mean ± sample standard deviation over seeds. The control starts from the same U-Net "
+           "and trains with the generator's schedule (epochs, steps, batch, learning rate, "
+           "warm-up hold, selection), on the soft IoU itself instead of D's estimate of the "
+           "quality. D error = mean |D − true quality| on validation at the GAN's last epoch "
+           "(quality units 0..1).\n",
+           "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for mod in rows:
+        o = m[ds, mod]["over_seeds"]
+        label = MODEL_NAMES.get(mod) or f"GAN, target {mod.removeprefix('gan-')}" + (
+            f"^{params['gan']['metric_power'][mod.removeprefix('gan-')]}"
+            if params["gan"]["metric_power"].get(mod.removeprefix("gan-"), 1) != 1 else "")
+        cells = [mean_std(o["mean"]["test"].get(c), o["std"]["test"].get(c),
+                          1 if c == "percent" else 3) for c, _ in cols]
+        cells.append(mean_std(o["mean"]["gap_iou"], o["std"]["gap_iou"]))
+        cells.append(mean_std(*_info_over_seeds(info[ds, mod], "final_val_d_error"))
+                     if mod.startswith("gan-") else "–")
+        cells.append(mean_std(*_info_over_seeds(info[ds, mod], "wall_seconds_this_run"), nd=0))
+        out.append(f"| {label} | " + " | ".join(cells) + " |")
+    out.append("")
+    out.append(f"**Verdicts ({ds}, test IoU over seeds):**\n")
+    ref = {k: m[ds, k]["over_seeds"] for k in ("unet", "control")}
+    ctrl = seed_verdict(ref["control"]["mean"]["test"]["iou"], ref["control"]["std"]["test"]["iou"],
+                        ref["unet"]["mean"]["test"]["iou"], ref["unet"]["std"]["test"]["iou"], n)
+    out.append(f"- control vs U-Net alone: {ctrl}.")
+    for mod in sweep:
+        o = m[ds, mod]["over_seeds"]
+        parts = [f"vs {name}: " + seed_verdict(
+                     o["mean"]["test"]["iou"], o["std"]["test"]["iou"],
+                     ref[k]["mean"]["test"]["iou"], ref[k]["std"]["test"]["iou"], n)
+                 for k, name in (("unet", "U-Net alone"), ("control", "control"))]
+        out.append(f"- GAN, target {mod.removeprefix('gan-')}: " + "; ".join(parts) + ".")
+    out.append("")
+    return "\n".join(out) + "\n"
 
 
 def _study_b_verdicts(m: Mapping, pb: Mapping, nothing: float) -> str:
@@ -293,17 +398,23 @@ def _study_b_verdicts(m: Mapping, pb: Mapping, nothing: float) -> str:
     return "\n".join(lines)
 
 
-def _npz(ds: str, mod: str) -> dict[str, np.ndarray]:
-    with np.load(f"predictions/{ds}/{mod}.npz") as z:
+def _npz(ds: str, name: str) -> dict[str, np.ndarray]:
+    with np.load(f"predictions/{ds}/{name}.npz") as z:
         return {k: z[k] for k in z.files}
 
 
-def _isbi_figures(fig_dir: Path) -> str:
+def _curve_dirs(ds: str, gan_metric: str, info: Mapping) -> dict[str, Path]:
+    """dvclive folders of the published seed of the U-Net and of Table 2's GAN."""
+    return {"U-Net": Path(f"plots/{ds}/unet/seed{info[ds, 'unet']['seed']}"),
+            "GAN": Path(f"plots/{ds}/gan-{gan_metric}/seed{info[ds, 'gan']['seed']}")}
+
+
+def _isbi_figures(fig_dir: Path, gan_metric: str, info: Mapping) -> str:
     images = np.load("data/prepared/isbi2012/images.npy", mmap_mode="r")
     masks = np.load("data/prepared/isbi2012/masks.npy", mmap_mode="r")
     table = pd.read_csv("data/prepared/isbi2012/split.csv")
     test_idx = int(np.flatnonzero(table["split"] == "test")[0])
-    preds = {mod: _npz("isbi2012", mod) for mod in ("unet", "gan")}
+    preds = {mod: _npz("isbi2012", file_of(mod, gan_metric)) for mod in ("unet", "gan")}
     ex = figures.isbi_examples(
         images[test_idx, ..., 0], masks[test_idx],
         {MODEL_NAMES[k]: v["labelled"][test_idx] for k, v in preds.items()},
@@ -313,13 +424,13 @@ def _isbi_figures(fig_dir: Path) -> str:
     un = figures.isbi_unlabelled(unl[pick, ..., 0],
                                  {MODEL_NAMES[k]: v["unlabelled"][pick] for k, v in preds.items()},
                                  fig_dir / "isbi_unlabelled.png")
-    cv = figures.curves({"U-Net": Path("plots/isbi2012/unet"), "GAN": Path("plots/isbi2012/gan")},
-                        fig_dir / "isbi_curves.png", "ISBI 2012 training curves")
+    cv = figures.curves(_curve_dirs("isbi2012", gan_metric, info), fig_dir / "isbi_curves.png",
+                        "ISBI 2012 training curves (published seed)")
     return (f"![ISBI examples]({ex})\n\nPredictions on the unlabelled challenge test stack "
             f"(slices {pick}):\n\n![ISBI unlabelled]({un})\n\n![ISBI curves]({cv})\n")
 
 
-def _lgg_figures(fig_dir: Path) -> str:
+def _lgg_figures(fig_dir: Path, gan_metric: str, info: Mapping) -> str:
     images = np.load("data/prepared/lgg/images.npy", mmap_mode="r")
     masks = np.load("data/prepared/lgg/masks.npy", mmap_mode="r")
     table = pd.read_csv("metrics/lgg/unet_per_sample.csv")
@@ -327,7 +438,7 @@ def _lgg_figures(fig_dir: Path) -> str:
     tumour = test[test["target_area"] > 0].sort_values("target_area", ascending=False)
     empty = test[test["target_area"] == 0]
     pick = list(tumour.index[:3]) + list(empty.index[:2])
-    preds = {mod: _npz("lgg", mod)["labelled"] for mod in ("unet", "gan")}
+    preds = {mod: _npz("lgg", file_of(mod, gan_metric))["labelled"] for mod in ("unet", "gan")}
     titles = [f"{table['sample_id'][i]}\n{'Tumour' if table['target_area'][i] else 'No tumour'}"
               for i in pick]
     ex = figures.lgg_examples(images[pick], masks[pick],
@@ -339,7 +450,7 @@ def _lgg_figures(fig_dir: Path) -> str:
                 "No tumour": int(((full["split"] == s) & (area == 0)).sum())}
             for s in SPLITS}
     cd = figures.class_distribution(dist, fig_dir / "lgg_class_distribution.png")
-    cv = figures.curves({"U-Net": Path("plots/lgg/unet"), "GAN": Path("plots/lgg/gan")},
-                        fig_dir / "lgg_curves.png", "LGG training curves (the paper's loss figure)")
+    cv = figures.curves(_curve_dirs("lgg", gan_metric, info), fig_dir / "lgg_curves.png",
+                        "LGG training curves (the paper's loss figure)")
     return (f"![LGG examples]({ex})\n\n![LGG class distribution]({cd})\n\n"
             f"![LGG curves]({cv})\n")

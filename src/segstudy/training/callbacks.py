@@ -45,11 +45,12 @@ class NaNGuard(keras.callbacks.Callback):
 
 class KeepBest(keras.callbacks.Callback):
     """Saves the weights of the best epoch by ``monitor`` (max) into ``folder``; resumable:
-    the best value so far is read back from ``best.json`` at the start of training."""
+    the best value so far is read back from ``best.json`` at the start of training. Epochs
+    before ``first_epoch`` (1-based) are not candidates."""
 
-    def __init__(self, folder: Path, monitor: str = "val_iou"):
+    def __init__(self, folder: Path, monitor: str = "val_iou", first_epoch: int = 1):
         super().__init__()
-        self.folder, self.monitor = Path(folder), monitor
+        self.folder, self.monitor, self.first_epoch = Path(folder), monitor, first_epoch
         self.weights = self.folder / "best.weights.h5"
         self.meta = self.folder / "best.json"
 
@@ -60,7 +61,9 @@ class KeepBest(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         value = (logs or {}).get(self.monitor)
-        if value is None or not math.isfinite(value) or value <= self.state()[self.monitor]:
+        if epoch + 1 < self.first_epoch or value is None or not math.isfinite(value):
+            return
+        if value <= self.state()[self.monitor]:
             return
         with atomic_path(self.weights) as tmp:
             self.model.save_weights(tmp)
@@ -113,6 +116,3 @@ class LiveLogger(keras.callbacks.Callback):
     def on_train_end(self, logs: dict | None = None) -> None:
         self.live.end()
 
-
-def write_summary(path: Path, summary: dict[str, Any]) -> None:
-    write_json(path, summary)

@@ -40,6 +40,19 @@ log = logging.getLogger(__name__)
 PRECISIONS = ("float32", "mixed_bfloat16")
 
 
+class WarmupHold(keras.optimizers.schedules.LearningRateSchedule):
+    """Learning rate 0 for the first ``hold`` steps, then ``rate``."""
+
+    def __init__(self, rate: float, hold: int):
+        self.rate, self.hold = rate, hold
+
+    def __call__(self, step: Any) -> Any:
+        return keras.ops.where(keras.ops.cast(step, "float32") < self.hold, 0.0, self.rate)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"rate": self.rate, "hold": self.hold}
+
+
 def configure(seed: int, precision: str) -> None:
     """Seeds every generator Keras uses and sets the dtype policy for layers built next."""
     keras.utils.set_random_seed(seed)
@@ -90,19 +103,46 @@ def export_generator(weights: Path, model_cfg: Mapping[str, Any], in_channels: i
     return model
 
 
+def first_selectable_epoch(hold_steps: int, steps_per_epoch: int) -> int:
+    """The first epoch (1-based) in which the model was updated at least once after a hold of
+    ``hold_steps`` steps with learning rate 0: model selection starts there, so a run cannot
+    "win" by returning the weights it started from."""
+    return hold_steps // max(1, steps_per_epoch) + 1
+
+
 def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
-               train_cfg: Mapping[str, Any], seed: int, out_dir: str | Path,
+               train_cfg: Mapping[str, Any], seed: int, out_model: str | Path,
                live_dir: str | Path, empty_iou: float = 1.0,
-               resume_root: str | Path = ".resume") -> dict[str, Any]:
-    """Train and write ``<out_dir>/unet.keras`` + ``unet.json``; return the summary."""
+               resume_root: str | Path = ".resume", *, name: str = "unet",
+               init_model: str | Path | None = None, hold_steps: int = 0,
+               keep_state: bool = False) -> dict[str, Any]:
+    """Train and write ``out_model`` (``.keras``) + its ``.json`` sidecar; return the summary.
+
+    ``init_model`` starts from a trained model's weights instead of random ones (a fine-tune);
+    ``hold_steps`` keeps the learning rate at 0 for that many steps, the GAN's warm-up, so a
+    control run can match the GAN's updates one for one. With ``keep_state`` the finished run's
+    state stays in ``resume_root`` (a multi-seed stage removes it once every seed is done, so
+    a killed stage does not retrain the seeds it had finished).
+    """
     t_start = time.time()
+    out_model = Path(out_model)
     data = Prepared(prepared)
     rng_range = mask_range(model_cfg["output_activation"])
     epochs = int(train_cfg["epochs"])
     batch = int(train_cfg["batch_size"])
-    key = run_key(dataset, dict(model_cfg), dict(train_cfg), seed, empty_iou,
-                  data_fingerprint(data))
-    state = Path(resume_root) / f"{dataset}-unet-{key}"
+    init_fp = None
+    if init_model is not None:
+        init_model = Path(init_model)
+        if not init_model.is_file():
+            raise SegstudyError(f"{init_model}: missing; {name} starts from it, train it first")
+        init_fp = hashlib.sha256(init_model.read_bytes()).hexdigest()
+    key = run_key(dataset, name, dict(model_cfg), dict(train_cfg), seed, empty_iou,
+                  data_fingerprint(data), init_fp, hold_steps)
+    state = Path(resume_root) / f"{dataset}-{name}-{key}"
+    finished = state / "final.json"
+    if finished.is_file() and (state / "final.keras").is_file():
+        log.info("%s seed %d finished earlier (%s): reusing it", name, seed, state)
+        return _publish(state, out_model, json.loads(finished.read_text()), keep_state)
     backup = state / "backup"
     start_epoch = done_epochs(backup)
     if start_epoch:
@@ -110,15 +150,24 @@ def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
 
     configure(seed, train_cfg.get("precision", "float32"))
     model = build_unet_from_params(model_cfg, data.channels)
+    if init_fp is not None:
+        model.set_weights(keras.models.load_model(init_model, safe_mode=True).get_weights())
     loss_fn = make_loss(train_cfg["loss"], rng_range)
-    model.compile(optimizer=keras.optimizers.Adam(float(train_cfg["learning_rate"])), loss=loss_fn)
+    rate = float(train_cfg["learning_rate"])
+    model.compile(optimizer=keras.optimizers.Adam(WarmupHold(rate, hold_steps) if hold_steps
+                                                  else rate), loss=loss_fn)
 
     batches = TrainBatches(
         data, data.indices("train"), rng_range, batch, train_cfg.get("augment", {}), seed,
         steps=train_cfg.get("steps_per_epoch"), tile=train_cfg.get("tile"),
         first_epoch=start_epoch,
     )
-    timer, guard, keep = BatchTimer(batch), NaNGuard(), KeepBest(state)
+    first = first_selectable_epoch(hold_steps, len(batches))
+    if first > epochs:
+        raise SegstudyError(f"{name}: {hold_steps} hold steps leave no epoch of {epochs} with an "
+                            "update; lower the hold or raise the epochs")
+    timer, guard = BatchTimer(batch), NaNGuard()
+    keep = KeepBest(state, first_epoch=first)
     callbacks = [
         timer,
         ValidationScores(validation_scorer(data, "val", rng_range, loss_fn, batch, empty_iou)),
@@ -137,18 +186,21 @@ def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
     if not keep.weights.is_file():
         raise SegstudyError(f"train.{dataset}: no epoch produced a finite validation IoU")
 
-    out_dir = Path(out_dir)
-    export_generator(keep.weights, model_cfg, data.channels, out_dir / "unet.keras")
+    export_generator(keep.weights, model_cfg, data.channels, state / "final.keras")
     best = keep.state()
     summary = {
         "dataset": dataset,
-        "model": "unet",
+        "model": name,
+        "seed": seed,
+        "loss": train_cfg["loss"],
+        "init": str(init_model) if init_model is not None else "scratch",
         "norm": data.norm,
         "mask_range": list(rng_range),
         "in_channels": data.channels,
         "depth": int(model_cfg["depth"]),
         "params": int(model.count_params()),
         "epochs": epochs,
+        "first_selectable_epoch": first,
         "best_epoch": best["epoch"],
         "best_val_iou": best["val_iou"],
         "resumed_from_epoch": start_epoch,
@@ -158,6 +210,17 @@ def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
         "keras": keras.__version__,
         "backend": keras.backend.backend(),
     }
-    write_json(out_dir / "unet.json", summary)
+    write_json(finished, summary)
+    return _publish(state, out_model, summary, keep_state)
+
+
+def _publish(state: Path, out_model: Path, summary: dict[str, Any],
+             keep_state: bool) -> dict[str, Any]:
+    """Copy a finished run's model to ``out_model`` (atomically) and its summary beside it."""
+    with atomic_path(out_model) as tmp:
+        shutil.copyfile(state / "final.keras", tmp)
+    write_json(out_model.with_suffix(".json"), summary)
+    if keep_state:
+        return {**summary, "_state": str(state)}  # for the caller's clean-up, not persisted
     shutil.rmtree(state, ignore_errors=True)
     return summary

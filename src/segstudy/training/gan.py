@@ -19,6 +19,7 @@ Logged: ``g_loss``, ``d_loss``, ``d_error`` (mean |D − true quality| on G's ou
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import time
 from collections.abc import Callable, Mapping
@@ -33,18 +34,20 @@ from keras import ops
 from segstudy import SegstudyError
 from segstudy.data.pipeline import Prepared, TrainBatches, normalise, predict_masks, to_mask_scale
 from segstudy.io import atomic_path, write_json
-from segstudy.metrics import METRIC_NAMES, quality
+from segstudy.metrics import METRIC_NAMES, iou, quality
 from segstudy.models.discriminator import build_discriminator
 from segstudy.models.unet import build_unet_from_params, mask_range
 from segstudy.params import choice
 from segstudy.training.callbacks import BatchTimer, KeepBest, LiveLogger, NaNGuard, ValidationScores
 from segstudy.training.fit import (
+    WarmupHold,
+    _publish,
     configure,
     data_fingerprint,
     done_epochs,
     export_generator,
+    first_selectable_epoch,
     run_key,
-    validation_scorer,
 )
 from segstudy.training.losses import make_loss
 
@@ -56,19 +59,6 @@ def check_metric(name: str) -> str:
             f"choose one of {', '.join(METRIC_NAMES)}"
         )
     return name
-
-
-class WarmupHold(keras.optimizers.schedules.LearningRateSchedule):
-    """Learning rate 0 for the first ``hold`` steps, then ``rate``."""
-
-    def __init__(self, rate: float, hold: int):
-        self.rate, self.hold = rate, hold
-
-    def __call__(self, step: Any) -> Any:
-        return ops.where(ops.cast(step, "float32") < self.hold, 0.0, self.rate)
-
-    def get_config(self) -> dict[str, Any]:
-        return {"rate": self.rate, "hold": self.hold}
 
 
 class MetricGAN(keras.Model):
@@ -158,31 +148,42 @@ class MetricGAN(keras.Model):
 
 def train_gan(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
               train_cfg: Mapping[str, Any], gan_cfg: Mapping[str, Any], seed: int,
-              out_dir: str | Path, live_dir: str | Path, empty_iou: float = 1.0,
-              resume_root: str | Path = ".resume") -> dict[str, Any]:
-    """Train the GAN; write ``gan.keras`` (the generator), ``discriminator.keras``, ``gan.json``."""
+              out_model: str | Path, live_dir: str | Path, empty_iou: float = 1.0,
+              resume_root: str | Path = ".resume", *, init_model: str | Path | None = None,
+              keep_state: bool = False) -> dict[str, Any]:
+    """Train the GAN; write ``out_model`` (the generator, ``.keras``), its ``.json`` sidecar
+    and ``<stem>.discriminator.keras`` beside it; return the summary.
+
+    The generator kept is the best on validation IoU among the epochs in which G was updated
+    (after D's warm-up), so a GAN that only degrades its start shows as worse, not as equal.
+    ``keep_state`` as in ``segstudy.training.fit.train_unet``.
+    """
     t_start = time.time()
     metric = check_metric(gan_cfg["metric"])
     power = gan_cfg.get("metric_power", {}).get(metric, 1)
     init = choice(gan_cfg["init"], ("unet", "scratch"), "gan.init")
-    out_dir = Path(out_dir)
+    out_model = Path(out_model)
     data = Prepared(prepared)
     rng_range = mask_range(model_cfg["output_activation"])
-    unet_path = out_dir / "unet.keras"
-    if init == "unet" and not unet_path.is_file():
-        raise SegstudyError(f"{unet_path}: missing; gan.init=unet needs train_unet first")
-    init_fp = hashlib.sha256(unet_path.read_bytes()).hexdigest() if init == "unet" else None
+    init_fp = None
+    if init == "unet":
+        if init_model is None or not Path(init_model).is_file():
+            raise SegstudyError(f"{init_model}: missing; gan.init=unet needs train_unet first")
+        init_fp = hashlib.sha256(Path(init_model).read_bytes()).hexdigest()
     key = run_key(dataset, "gan", dict(model_cfg), dict(gan_cfg), train_cfg.get("augment"), seed,
                   empty_iou, init_fp, data_fingerprint(data))
-    state = Path(resume_root) / f"{dataset}-gan-{key}"
+    state = Path(resume_root) / f"{dataset}-gan-{metric}-{key}"
+    if (state / "final.json").is_file() and (state / "final.keras").is_file():
+        return _publish_gan(state, out_model, keep_state)
     backup = state / "backup"
     start_epoch = done_epochs(backup)
     epochs, batch = int(gan_cfg["epochs"]), int(gan_cfg["batch_size"])
+    hold = int(gan_cfg.get("d_warmup_steps", 0))
 
     configure(seed, gan_cfg.get("precision", "float32"))
     generator = build_unet_from_params(model_cfg, data.channels, name="generator")
-    if init == "unet":
-        generator.set_weights(keras.models.load_model(unet_path, safe_mode=True).get_weights())
+    if init_fp is not None:
+        generator.set_weights(keras.models.load_model(init_model, safe_mode=True).get_weights())
     d_cfg = dict(gan_cfg.get("discriminator", {}))
     discriminator = build_discriminator(1 + data.channels, **d_cfg)
     sup_loss = make_loss(gan_cfg.get("supervised_loss", "mse"), rng_range)
@@ -192,32 +193,36 @@ def train_gan(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
                     d_steps=int(gan_cfg.get("d_steps", 1)),
                     perturb_max=float(gan_cfg.get("perturb_max", 0.5)), seed=seed)
     gan.build()
-    g_lr = WarmupHold(float(gan_cfg["g_learning_rate"]), int(gan_cfg.get("d_warmup_steps", 0)))
-    gan.compile(keras.optimizers.Adam(g_lr),
+    gan.compile(keras.optimizers.Adam(WarmupHold(float(gan_cfg["g_learning_rate"]), hold)),
                 keras.optimizers.Adam(float(gan_cfg["d_learning_rate"])))
 
     batches = TrainBatches(
         data, data.indices("train"), rng_range, batch, train_cfg.get("augment", {}), seed + 1,
         steps=gan_cfg.get("steps_per_epoch"), tile=train_cfg.get("tile"), first_epoch=start_epoch,
     )
-    unet_scores = validation_scorer(data, "val", rng_range, sup_loss, batch, empty_iou)
+    first = first_selectable_epoch(hold, len(batches))
+    if first > epochs:
+        raise SegstudyError(f"gan: d_warmup_steps={hold} leave G no update in {epochs} epochs of "
+                            f"{len(batches)} steps; lower gan.d_warmup_steps or raise the epochs")
     val_idx = data.indices("val")
     val_x = np.asarray(data.images[val_idx])
     val_y = to_mask_scale(np.asarray(data.masks[val_idx]), rng_range)[..., 0]
+    val_inputs = normalise(val_x, data.norm)
 
     def scores(model: keras.Model) -> dict[str, float]:
-        out = unet_scores(model.generator)
-        pred = predict_masks(model.generator, val_x, data.norm, batch)
-        x = normalise(val_x, data.norm)
+        pred = predict_masks(model.generator, val_x, data.norm, batch)  # once per epoch
         judged = np.concatenate([
-            keras.ops.convert_to_numpy(model.judge(pred[i : i + batch, ..., None],
-                                                   keras.ops.convert_to_tensor(x[i : i + batch])))
+            ops.convert_to_numpy(model.judge(pred[i : i + batch, ..., None],
+                                             ops.convert_to_tensor(val_inputs[i : i + batch])))
             for i in range(0, len(pred), batch)])
         truth = quality(metric, pred, val_y, rng_range, power)
-        out["d_error"] = float(np.mean(np.abs(judged - truth)))
-        return out
+        loss = keras.ops.convert_to_numpy(sup_loss(val_y[..., None], pred[..., None]))
+        return {"iou": float(np.mean(iou(pred, val_y, rng_range, empty=empty_iou))),
+                "loss": float(np.mean(loss)),
+                "d_error": float(np.mean(np.abs(judged - truth)))}
 
-    timer, guard, keep = BatchTimer(batch), NaNGuard(("g_loss", "d_loss")), KeepBest(state)
+    timer, guard = BatchTimer(batch), NaNGuard(("g_loss", "d_loss"))
+    keep = KeepBest(state, first_epoch=first)
     callbacks = [timer, ValidationScores(scores), guard, keep,
                  keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True),
                  LiveLogger(Path(live_dir), start_epoch)]
@@ -228,28 +233,47 @@ def train_gan(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
                             "gan.g_learning_rate / gan.d_learning_rate and rerun")
     if not keep.weights.is_file():
         raise SegstudyError("gan: no epoch produced a finite validation IoU")
+    d_errors = _logged(live_dir, "val_d_error")
     gan.load_weights(keep.weights)
-    with atomic_path(out_dir / "discriminator.keras") as tmp:
+    with atomic_path(state / "final.discriminator.keras") as tmp:
         gan.discriminator.save(tmp)
     generator_weights = state / "generator.weights.h5"
     gan.generator.save_weights(generator_weights)
-    export_generator(generator_weights, model_cfg, data.channels, out_dir / "gan.keras")
+    export_generator(generator_weights, model_cfg, data.channels, state / "final.keras")
     best = keep.state()
     summary = {
-        "dataset": dataset, "model": "gan", "metric": metric, "metric_power": power,
-        "init": init, "supervised_weight": float(gan_cfg.get("supervised_weight", 0.0)),
+        "dataset": dataset, "model": f"gan-{metric}", "seed": seed, "metric": metric,
+        "metric_power": power, "init": init,
+        "supervised_weight": float(gan_cfg.get("supervised_weight", 0.0)),
         "norm": data.norm, "mask_range": list(rng_range), "in_channels": data.channels,
         "depth": int(model_cfg["depth"]), "params": int(generator.count_params()),
         "discriminator_params": int(discriminator.count_params()),
-        "epochs": epochs, "best_epoch": best["epoch"], "best_val_iou": best["val_iou"],
-        "final_val_d_error": timer.model.history.history.get("val_d_error", [None])[-1]
-        if start_epoch < epochs else None,
+        "epochs": epochs, "first_selectable_epoch": first,
+        "best_epoch": best["epoch"], "best_val_iou": best["val_iou"],
+        "final_val_d_error": d_errors[-1] if d_errors else None,
+        "best_epoch_val_d_error": (d_errors[best["epoch"] - 1]
+                                   if len(d_errors) >= best["epoch"] else None),
         "resumed_from_epoch": start_epoch,
         "train_images_per_second": round(timer.images_per_second, 3),
         "wall_seconds_this_run": round(time.time() - t_start, 1),
         "precision": gan_cfg.get("precision", "float32"),
         "keras": keras.__version__, "backend": keras.backend.backend(),
     }
-    write_json(out_dir / "gan.json", summary)
-    shutil.rmtree(state, ignore_errors=True)
-    return summary
+    write_json(state / "final.json", summary)
+    return _publish_gan(state, out_model, keep_state)
+
+
+def _logged(live_dir: str | Path, name: str) -> list[float]:
+    """One metric's per-epoch values from the run's dvclive curve (complete after a resume)."""
+    tsv = Path(live_dir) / "plots" / "metrics" / f"{name}.tsv"
+    if not tsv.is_file():
+        return []
+    rows = [line.split("\t") for line in tsv.read_text().splitlines()[1:] if line.strip()]
+    return [float(r[-1]) for r in rows]
+
+
+def _publish_gan(state: Path, out_model: Path, keep_state: bool) -> dict[str, Any]:
+    summary = json.loads((state / "final.json").read_text())
+    with atomic_path(out_model.with_suffix(".discriminator.keras")) as tmp:
+        shutil.copyfile(state / "final.discriminator.keras", tmp)
+    return _publish(state, out_model, summary, keep_state)

@@ -1,0 +1,65 @@
+"""Several seeds of one training configuration, and the model the tables use.
+
+Seed ``s`` of a configuration goes to ``<name>-seeds/seed<s>.keras`` (+ ``.json``, and for a GAN
+``.discriminator.keras``); the first seed is also published as ``<name>.keras`` with a summary
+listing every seed, so single-model consumers (Tables 1 and 2, ``predict``) keep one path.
+Each finished seed's state stays under ``.resume`` until all are done: a killed stage, rerun,
+retrains only the seeds it had not finished.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from segstudy import SegstudyError
+from segstudy.io import atomic_path, write_json
+
+SEED_FIELDS = ("seed", "best_epoch", "best_val_iou", "final_val_d_error",
+               "best_epoch_val_d_error", "wall_seconds_this_run", "resumed_from_epoch",
+               "train_images_per_second")
+
+
+def seeds_dir(primary: Path) -> Path:
+    return primary.with_name(f"{primary.stem}-seeds")
+
+
+def check_seeds(seeds: Sequence[Any], where: str) -> list[int]:
+    if not isinstance(seeds, list | tuple) or not seeds:
+        raise SegstudyError(f"params.yaml: {where} must be a non-empty list of integers")
+    try:
+        out = [int(s) for s in seeds]
+    except (TypeError, ValueError):
+        raise SegstudyError(f"params.yaml: {where}={seeds!r} must be integers") from None
+    if len(set(out)) != len(out):
+        raise SegstudyError(f"params.yaml: {where}={out} repeats a seed")
+    return out
+
+
+def train_seeds(seeds: Sequence[int], primary: str | Path,
+                train_one: Callable[[int, Path], dict[str, Any]]) -> dict[str, Any]:
+    """Call ``train_one(seed, out_model)`` (with ``keep_state=True`` semantics: it returns a
+    ``_state`` path) for every seed, publish the first as ``primary``; return its summary."""
+    primary = Path(primary)
+    folder = seeds_dir(primary)
+    summaries = []
+    for seed in seeds:
+        summaries.append(train_one(int(seed), folder / f"seed{seed}.keras"))
+    first = folder / f"seed{seeds[0]}.keras"
+    for src_suffix in (".keras", ".discriminator.keras"):
+        src = first.with_name(first.stem + src_suffix)
+        if src.is_file():
+            with atomic_path(primary.with_name(primary.stem + src_suffix)) as tmp:
+                shutil.copyfile(src, tmp)
+    states = [s.pop("_state", None) for s in summaries]
+    summary = {**summaries[0],
+               "seeds": [{k: s.get(k) for k in SEED_FIELDS} for s in summaries],
+               "wall_seconds_all_seeds": round(sum(s["wall_seconds_this_run"]
+                                                   for s in summaries), 1)}
+    write_json(primary.with_suffix(".json"), summary)
+    for state in states:
+        if state:
+            shutil.rmtree(state, ignore_errors=True)
+    return summary
