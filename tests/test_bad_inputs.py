@@ -24,6 +24,7 @@ from segstudy.models.unet import build_unet
 from segstudy.params import check_dataset, choice
 from segstudy.training.gan import check_metric
 from segstudy.training.losses import make_loss
+from segstudy.training.seeds import check_seeds
 from tests.conftest import write_isbi, write_lgg
 
 
@@ -136,6 +137,10 @@ CASES = [
     ("archive member escaping", zip_member_escapes, "would escape the target folder"),
     ("archive not a zip", not_a_zip, r"archive\.zip: not a readable zip"),
     ("unknown dataset", lambda t: lambda: check_dataset("mnist"), "choose one of isbi2012, lgg"),
+    ("seeds not a list", lambda t: lambda: check_seeds(3, "train.lgg.seeds"),
+     r"train\.lgg\.seeds must be a non-empty list"),
+    ("repeated seed", lambda t: lambda: check_seeds([1, 1], "train.lgg.seeds"),
+     r"train\.lgg\.seeds=\[1, 1\] repeats a seed"),
     ("unknown GAN metric", lambda t: lambda: check_metric("bogus"),
      "module, squaring, percent, iou"),
     ("unknown loss", lambda t: lambda: make_loss("l1", (0, 1)), "mse, bce, dice"),
