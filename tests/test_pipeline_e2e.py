@@ -163,7 +163,8 @@ def test_changing_gan_metric_retrains_nothing_and_retitles_table_2(quick_project
     for metric in ("percent", "iou"):  # the two quick trains; there and back
         out = _run([sys.executable, "-m", "segstudy.quick", f"gan.metric={metric}"], proj, env)
         assert "Running stage 'train_" not in out and "Running stage 'evaluate" not in out, out
-        assert "Running stage 'report'" in out
+        # back at a target seen before, DVC's run-cache restores that report instead of rerunning
+        assert "Running stage 'report'" in out or "Stage 'report' is cached" in out, out
         after = (proj / "report" / "REPORT.md").read_text()
         title = "discriminator target: iou^2)" if metric == "iou" else f"target: {metric})"
         assert title in after
