@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export TF_ENABLE_ONEDNN_OPTS := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: study quick test lint bench clean-resume
+.PHONY: study quick test lint bench speed-probe clean-resume
 
 $(VENV_OK): requirements.txt
 	test -x $(PY) || python3 -m venv .venv
@@ -28,7 +28,12 @@ test: $(VENV_OK)
 lint: $(VENV_OK)
 	.venv/bin/ruff check .
 
+# Pipeline vs plain-fit baseline, fraction of FP32 peak, inference, training memory (< 10 min).
 bench: $(VENV_OK)
+	PYTHONPATH=src $(PY) benchmarks/bench.py
+
+# Model-only training throughput at several widths and input sizes (chose the defaults).
+speed-probe: $(VENV_OK)
 	PYTHONPATH=src $(PY) benchmarks/speed_probe.py
 
 clean-resume:

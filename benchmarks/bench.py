@@ -1,0 +1,218 @@
+"""``make bench``: the project's training pipeline against a plain Keras baseline, the fraction
+of the CPU's FP32 peak the model reaches, inference speed and the memory of a real training run.
+
+For each of the two papers' U-Nets (widths and precision from ``params.yaml``):
+
+* **pipeline**: ``model.fit`` on ``TrainBatches`` (uint8 arrays memory-mapped from disk,
+  normalised and augmented on the fly in worker threads), as ``train_unet`` does;
+* **baseline**: the same architecture, ``model.fit`` on float32 numpy arrays already in memory,
+  no augmentation; the ratio pipeline / baseline is measured in the same process, same run.
+
+Throughput is timed per training batch (``BatchTimer``, first 2 batches left out), never over a
+whole ``fit`` call. Achieved FLOP/s counts the convolutions of the model (training step ≈ 3 ×
+forward); the peak is derived from the CPU's core count, clock and vector width and printed
+with its derivation. Peak resident memory comes from a short ``train_unet`` run, in a child
+process, on the full-size prepared data when ``data/prepared/<dataset>`` exists.
+
+    PYTHONPATH=src python benchmarks/bench.py [--quick]     # results → benchmarks/results.json
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import pandas as pd
+import yaml
+
+from segstudy.data.pipeline import Prepared, TrainBatches, normalise, predict_masks, to_mask_scale
+from segstudy.io import write_json
+from segstudy.models.unet import build_unet_from_params, mask_range
+from segstudy.training.callbacks import BatchTimer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def conv_flops(model: keras.Model, size: int, channels: int) -> float:
+    """Multiply-adds × 2 of every convolution for one ``size``² image (forward)."""
+    # The U-Net takes any size: clone it on a fixed input so every layer has concrete shapes.
+    fixed = keras.models.clone_model(model, input_tensors=keras.Input((size, size, channels)))
+    total = 0.0
+    for layer in fixed._flatten_layers(include_self=False):
+        if isinstance(layer, keras.layers.Conv2DTranspose):
+            h, w, cin = layer.input.shape[1:4]
+            k = np.prod(layer.kernel_size)
+            total += 2.0 * k * cin * layer.filters * h * w
+        elif isinstance(layer, keras.layers.Conv2D):
+            h, w = layer.output.shape[1:3]
+            cin = layer.input.shape[-1]
+            k = np.prod(layer.kernel_size)
+            total += 2.0 * k * cin * layer.filters * h * w
+    return total
+
+
+def cpu_peak() -> dict[str, Any]:
+    """FP32 peak = cores × clock × SIMD lanes × 2 (FMA) × FMA units per core (assumed 2)."""
+    cores = len(os.sched_getaffinity(0))
+    text = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").is_file() else ""
+    mhz = max((float(line.split(":")[1]) for line in text.splitlines()
+               if line.startswith("cpu MHz")), default=float("nan"))
+    flags = next((line.split(":")[1].split() for line in text.splitlines()
+                  if line.startswith("flags")), [])
+    lanes = 16 if "avx512f" in flags else 8 if "avx2" in flags else 4
+    fma_units = 2
+    peak = cores * mhz * 1e6 * lanes * 2 * fma_units
+    return {"cores": cores, "clock_mhz": mhz, "fp32_lanes": lanes, "fma_units_assumed": fma_units,
+            "amx_bf16": "amx_bf16" in flags, "peak_fp32_flops": peak,
+            "derivation": f"{cores} cores × {mhz:.0f} MHz × {lanes} FP32 lanes "
+                          f"({'AVX-512' if lanes == 16 else 'AVX2' if lanes == 8 else 'SSE'}) "
+                          f"× 2 (FMA) × {fma_units} FMA units/core (assumed) = "
+                          f"{peak / 1e9:.0f} GFLOP/s"}
+
+
+def synthetic_prepared(folder: Path, n: int, size: int, channels: int, seed: int = 0) -> Prepared:
+    """A prepared folder in the project's own format (uint8 arrays, split.csv, norm.json)."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    images = rng.integers(0, 256, (n, size, size, channels), dtype=np.uint8)
+    masks = (rng.random((n, size, size)) < 0.3).astype(np.uint8)
+    np.save(folder / "images.npy", images)
+    np.save(folder / "masks.npy", masks)
+    pd.DataFrame({"sample_id": range(n), "case_id": 0, "split": "train"}).to_csv(
+        folder / "split.csv", index=False)
+    (folder / "norm.json").write_text(json.dumps(
+        {"mode": "range", "mean": [127.5] * channels, "std": [127.5] * channels}))
+    return Prepared(folder)
+
+
+def timed_fit(model: keras.Model, data: Any, batch: int, **kw: Any) -> float:
+    timer = BatchTimer(batch)
+    model.fit(data, epochs=1, callbacks=[timer], verbose=0, **kw)
+    return timer.images_per_second
+
+
+def bench_model(label: str, model_cfg: dict, train_cfg: dict, channels: int, size: int,
+                steps: int, tmp: Path) -> dict[str, Any]:
+    batch = int(train_cfg["batch_size"])
+    precision = train_cfg.get("precision", "float32")
+    keras.mixed_precision.set_global_policy(precision)
+    rng_range = mask_range(model_cfg["output_activation"])
+    tile = train_cfg.get("tile")
+    n_images = max(batch * 2, 16)
+    data = synthetic_prepared(tmp / label.replace(" ", "_"), n_images,
+                              size * 2 if tile else size, channels)
+
+    def fresh() -> keras.Model:
+        keras.utils.set_random_seed(0)
+        m = build_unet_from_params(model_cfg, channels)
+        m.compile(optimizer=keras.optimizers.Adam(3e-4), loss="mse")
+        return m
+
+    # In-memory arrays for the baseline: already normalised float32, no augmentation.
+    x = normalise(np.asarray(data.images[:n_images]), data.norm)
+    y = to_mask_scale(np.asarray(data.masks[:n_images]), rng_range)
+    if tile:
+        x, y = x[:, :size, :size], y[:, :size, :size]
+    reps = -(-steps * batch // n_images)
+    x_all, y_all = np.concatenate([x] * reps)[: steps * batch], np.concatenate([y] * reps)[
+        : steps * batch]
+
+    batches = TrainBatches(data, data.indices("train"), rng_range, batch,
+                           train_cfg.get("augment", {}), seed=0, steps=steps, tile=tile)
+    model = fresh()
+    pipeline = timed_fit(model, batches, batch)
+    baseline = timed_fit(fresh(), x_all, batch, y=y_all, batch_size=batch, shuffle=True)
+    flops_fwd = conv_flops(model, size, channels)
+    t0 = time.perf_counter()
+    predict_masks(model, np.asarray(data.images[:16]), data.norm, batch_size=8)
+    infer = 16 / (time.perf_counter() - t0)
+    return {"model": label, "input": f"{size}x{size}x{channels}", "batch": batch,
+            "precision": precision, "params": int(model.count_params()),
+            "forward_gflop_per_image": flops_fwd / 1e9,
+            "pipeline_img_s": pipeline, "baseline_img_s": baseline,
+            "ratio_pipeline_to_baseline": pipeline / baseline,
+            "achieved_gflop_s": 3 * flops_fwd * pipeline / 1e9,
+            "inference_slices_s": infer}
+
+
+def peak_rss_of_training(dataset: str, params: dict, steps: int = 4) -> dict[str, Any] | None:
+    """A short train_unet run (1 epoch of ``steps`` batches) on the real prepared data, in a
+    child process; its peak resident memory."""
+    prepared = ROOT / "data" / "prepared" / dataset
+    if not (prepared / "split.csv").is_file():
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        train_cfg = {**params["train"][dataset], "epochs": 1, "steps_per_epoch": steps}
+        train_cfg.pop("seeds", None)
+        code = (
+            "import json,sys; from segstudy.training.fit import train_unet; "
+            "a=json.loads(sys.argv[1]); "
+            "train_unet(a['ds'], a['prep'], a['model'], a['train'], 0, "
+            "out_model=a['tmp']+'/m.keras', live_dir=a['tmp']+'/live', resume_root=a['tmp'])")
+        arg = json.dumps({"ds": dataset, "prep": str(prepared), "model": params["model"][dataset],
+                          "train": train_cfg, "tmp": tmp})
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code, arg], check=True, capture_output=True,
+                       env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    images = np.load(prepared / "images.npy", mmap_mode="r")
+    return {"dataset": dataset, "data_shape": list(images.shape),
+            "data_bytes": int(images.nbytes), "peak_rss_mib": max(rss, before) / 1024,
+            "wall_s": time.perf_counter() - t0}
+
+
+def main(argv: list[str]) -> int:
+    quick = "--quick" in argv
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    peak = cpu_peak()
+    steps_b, steps_a = (3, 3) if quick else (12, 16)
+    started = time.time()
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = [
+            bench_model("paper-B U-Net", params["model"]["lgg"], params["train"]["lgg"], 3, 256,
+                        steps_b, Path(tmp)),
+            bench_model("paper-A U-Net", params["model"]["isbi2012"],
+                        params["train"]["isbi2012"], 1, int(params["train"]["isbi2012"]["tile"]),
+                        steps_a, Path(tmp)),
+        ]
+    for r in runs:
+        r["fraction_of_fp32_peak"] = r["achieved_gflop_s"] * 1e9 / peak["peak_fp32_flops"]
+    rss = [] if quick else [r for r in (peak_rss_of_training(ds, params)
+                                        for ds in ("lgg", "isbi2012")) if r]
+    result = {"date": time.strftime("%Y-%m-%d"), "machine": platform.machine(),
+              "cpu": peak, "python": platform.python_version(), "keras": keras.__version__,
+              "backend": keras.backend.backend(), "runs": runs, "training_memory": rss,
+              "wall_s": round(time.time() - started, 1)}
+    out = ROOT / "benchmarks" / "results.json"
+    if not quick:
+        write_json(out, result)
+    print(f"# {result['date']}, {peak['cores']} cores, keras {keras.__version__} "
+          f"({result['backend']}); peak: {peak['derivation']}")
+    print("| model | input, batch, precision | pipeline img/s | baseline img/s | ratio | "
+          "GFLOP/s | of FP32 peak | inference slices/s |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in runs:
+        print(f"| {r['model']} | {r['input']}, {r['batch']}, {r['precision']} | "
+              f"{r['pipeline_img_s']:.2f} | {r['baseline_img_s']:.2f} | "
+              f"{r['ratio_pipeline_to_baseline']:.2f} | {r['achieved_gflop_s']:.1f} | "
+              f"{r['fraction_of_fp32_peak']:.1%} | {r['inference_slices_s']:.1f} |")
+    for m in rss:
+        print(f"train_unet@{m['dataset']} (data {m['data_shape']}, {m['data_bytes'] / 2**20:.0f} "
+              f"MiB uint8): peak RSS {m['peak_rss_mib']:.0f} MiB")
+    print(f"bench wall time {result['wall_s']} s" + ("" if quick else f"; wrote {out}"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
