@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -165,17 +164,18 @@ def peak_rss_of_training(dataset: str, params: dict, steps: int = 4) -> dict[str
             "import json,sys; from segstudy.training.fit import train_unet; "
             "a=json.loads(sys.argv[1]); "
             "train_unet(a['ds'], a['prep'], a['model'], a['train'], 0, "
-            "out_model=a['tmp']+'/m.keras', live_dir=a['tmp']+'/live', resume_root=a['tmp'])")
+            "out_model=a['tmp']+'/m.keras', live_dir=a['tmp']+'/live', resume_root=a['tmp']); "
+            "import resource; print('RSS_KIB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
         arg = json.dumps({"ds": dataset, "prep": str(prepared), "model": params["model"][dataset],
                           "train": train_cfg, "tmp": tmp})
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code, arg], check=True, capture_output=True,
-                       env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
-        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        proc = subprocess.run([sys.executable, "-c", code, arg], check=True, capture_output=True,
+                              text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+        # the child's own peak (RUSAGE_CHILDREN would be the max over every child so far)
+        rss = int(proc.stdout.split("RSS_KIB")[-1].split()[0])
     images = np.load(prepared / "images.npy", mmap_mode="r")
     return {"dataset": dataset, "data_shape": list(images.shape),
-            "data_bytes": int(images.nbytes), "peak_rss_mib": max(rss, before) / 1024,
+            "data_bytes": int(images.nbytes), "peak_rss_mib": rss / 1024,
             "wall_s": time.perf_counter() - t0}
 
 
