@@ -14,7 +14,7 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -115,14 +115,16 @@ def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
                live_dir: str | Path, empty_iou: float = 1.0,
                resume_root: str | Path = ".resume", *, name: str = "unet",
                init_model: str | Path | None = None, hold_steps: int = 0,
-               keep_state: bool = False) -> dict[str, Any]:
+               keep_state: bool = False,
+               callbacks: Sequence[keras.callbacks.Callback] = ()) -> dict[str, Any]:
     """Train and write ``out_model`` (``.keras``) + its ``.json`` sidecar; return the summary.
 
     ``init_model`` starts from a trained model's weights instead of random ones (a fine-tune);
     ``hold_steps`` keeps the learning rate at 0 for that many steps, the GAN's warm-up, so a
     control run can match the GAN's updates one for one. With ``keep_state`` the finished run's
     state stays in ``resume_root`` (a multi-seed stage removes it once every seed is done, so
-    a killed stage does not retrain the seeds it had finished).
+    a killed stage does not retrain the seeds it had finished). ``callbacks`` run after the
+    study's own (validation scores are in ``logs`` by then), e.g. a benchmark's early stop.
     """
     t_start = time.time()
     out_model = Path(out_model)
@@ -142,7 +144,7 @@ def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
     finished = state / "final.json"
     if finished.is_file() and (state / "final.keras").is_file():
         log.info("%s seed %d finished earlier (%s): reusing it", name, seed, state)
-        return _publish(state, out_model, json.loads(finished.read_text()), keep_state)
+        return publish(state, out_model, json.loads(finished.read_text()), keep_state)
     backup = state / "backup"
     start_epoch = done_epochs(backup)
     if start_epoch:
@@ -168,16 +170,17 @@ def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
                             "update; lower the hold or raise the epochs")
     timer, guard = BatchTimer(batch), NaNGuard()
     keep = KeepBest(state, first_epoch=first)
-    callbacks = [
+    all_callbacks = [
         timer,
         ValidationScores(validation_scorer(data, "val", rng_range, loss_fn, batch, empty_iou)),
         guard,
         keep,
         keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True),
         LiveLogger(Path(live_dir), start_epoch),
+        *callbacks,
     ]
     if start_epoch < epochs:
-        model.fit(batches, epochs=epochs, callbacks=callbacks, verbose=2)
+        model.fit(batches, epochs=epochs, callbacks=all_callbacks, verbose=2)
     if guard.bad_epoch is not None:
         raise SegstudyError(
             f"train.{dataset}: loss became NaN/inf at epoch {guard.bad_epoch}; lower "
@@ -211,11 +214,11 @@ def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
         "backend": keras.backend.backend(),
     }
     write_json(finished, summary)
-    return _publish(state, out_model, summary, keep_state)
+    return publish(state, out_model, summary, keep_state)
 
 
-def _publish(state: Path, out_model: Path, summary: dict[str, Any],
-             keep_state: bool) -> dict[str, Any]:
+def publish(state: Path, out_model: Path, summary: dict[str, Any],
+            keep_state: bool) -> dict[str, Any]:
     """Copy a finished run's model to ``out_model`` (atomically) and its summary beside it."""
     with atomic_path(out_model) as tmp:
         shutil.copyfile(state / "final.keras", tmp)

@@ -28,7 +28,6 @@ from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
 from segstudy import SegstudyError
@@ -41,12 +40,12 @@ from segstudy.params import choice
 from segstudy.training.callbacks import BatchTimer, KeepBest, LiveLogger, NaNGuard, ValidationScores
 from segstudy.training.fit import (
     WarmupHold,
-    _publish,
     configure,
     data_fingerprint,
     done_epochs,
     export_generator,
     first_selectable_epoch,
+    publish,
     run_key,
 )
 from segstudy.training.losses import make_loss
@@ -61,8 +60,24 @@ def check_metric(name: str) -> str:
     return name
 
 
+class _OptimizerPair:
+    """What Keras' JAX trainer reads of ``model.optimizer``: the variables of G's and D's."""
+
+    built = True
+
+    def __init__(self, *optimizers: keras.optimizers.Optimizer):
+        self.optimizers = optimizers
+
+    @property
+    def variables(self) -> list:
+        return [v for opt in self.optimizers for v in opt.variables]
+
+    def build(self, variables: Any) -> None:  # built in MetricGAN.compile
+        pass
+
+
 class MetricGAN(keras.Model):
-    """Generator + quality-regressing discriminator; ``fit`` trains both (TensorFlow backend)."""
+    """Generator + quality-regressing discriminator; ``fit`` trains both (TensorFlow or JAX)."""
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, metric: str,
                  mask_range: tuple[float, float], power: float = 1.0,
@@ -86,6 +101,9 @@ class MetricGAN(keras.Model):
         # Build optimizer state eagerly: variables cannot be created inside the traced step.
         g_optimizer.build(self.generator.trainable_variables)
         d_optimizer.build(self.discriminator.trainable_variables)
+        if keras.backend.backend() == "jax":
+            # JAX's fit threads `model.optimizer.variables` through each step: both optimizers'.
+            self.optimizer = _OptimizerPair(g_optimizer, d_optimizer)
 
     @property
     def metrics(self) -> list:
@@ -113,7 +131,40 @@ class MetricGAN(keras.Model):
     def build(self, input_shape: Any = None) -> None:  # sub-models are built already
         self.built = True
 
-    def train_step(self, data: Any) -> dict[str, Any]:
+    def d_loss(self, x: Any, y: Any, fake: Any, q_fake: Any, pert: Any, q_pert: Any) -> Any:
+        """D's regression loss: MSE to the true quality of G's mask, the truth and a perturbed
+        truth, averaged."""
+        d_fake = self.judge(fake, x, training=True)
+        d_real = self.judge(y, x, training=True)
+        d_pert = self.judge(pert, x, training=True)
+        return (ops.mean(ops.square(d_fake - q_fake)) + ops.mean(ops.square(d_real - 1.0))
+                + ops.mean(ops.square(d_pert - q_pert))) / 3.0
+
+    def g_loss(self, x: Any, y: Any) -> tuple[Any, Any]:
+        """G's loss (D's verdict pushed to 1, plus the optional supervised term) and G's mask."""
+        fake = ops.cast(self.generator(x, training=True), "float32")
+        loss = ops.mean(ops.square(self.judge(fake, x) - 1.0))
+        if self.supervised_weight and self.supervised_loss is not None:
+            loss = loss + self.supervised_weight * ops.mean(self.supervised_loss(y, fake))
+        return loss, fake
+
+    def _log(self, g_loss: Any, d_loss: Any, fake: Any, q_fake: Any, x: Any, y: Any) -> dict:
+        d_err = ops.mean(ops.abs(self.judge(fake, x) - self.true_quality(fake, y)))
+        for k, v in (("g_loss", g_loss), ("d_loss", d_loss), ("d_error", d_err),
+                     ("quality", ops.mean(q_fake))):
+            self.trackers[k].update_state(v)
+        return {k: m.result() for k, m in self.trackers.items()}
+
+    def train_step(self, *args: Any) -> Any:
+        # Keras calls train_step(data) on TensorFlow and train_step(state, data) on JAX, whose
+        # steps are pure functions of the variables' values.
+        if keras.backend.backend() == "jax":
+            return self._jax_train_step(*args)
+        return self._tf_train_step(*args)
+
+    def _tf_train_step(self, data: Any) -> dict[str, Any]:
+        import tensorflow as tf
+
         x, y = data
         y = ops.cast(y, "float32")
         fake = ops.cast(self.generator(x, training=True), "float32")
@@ -123,27 +174,77 @@ class MetricGAN(keras.Model):
             pert = self.perturb(y)
             q_pert = self.true_quality(pert, y)
             with tf.GradientTape() as tape:
-                d_fake = self.judge(fake, x, training=True)
-                d_real = self.judge(y, x, training=True)
-                d_pert = self.judge(pert, x, training=True)
-                d_loss = (ops.mean(ops.square(d_fake - q_fake)) + ops.mean(ops.square(d_real - 1.0))
-                          + ops.mean(ops.square(d_pert - q_pert))) / 3.0
+                d_loss = self.d_loss(x, y, fake, q_fake, pert, q_pert)
             d_vars = self.discriminator.trainable_variables
             grads = tape.gradient(d_loss, d_vars)
             self.d_optimizer.apply_gradients(zip(grads, d_vars, strict=True))
         with tf.GradientTape() as tape:
-            fake = ops.cast(self.generator(x, training=True), "float32")
-            g_loss = ops.mean(ops.square(self.judge(fake, x) - 1.0))
-            if self.supervised_weight and self.supervised_loss is not None:
-                g_loss = g_loss + self.supervised_weight * ops.mean(self.supervised_loss(y, fake))
+            g_loss, fake = self.g_loss(x, y)
         g_vars = self.generator.trainable_variables
         grads = tape.gradient(g_loss, g_vars)
         self.g_optimizer.apply_gradients(zip(grads, g_vars, strict=True))
-        d_err = ops.mean(ops.abs(self.judge(fake, x) - self.true_quality(fake, y)))
-        for k, v in (("g_loss", g_loss), ("d_loss", d_loss), ("d_error", d_err),
-                     ("quality", ops.mean(q_fake))):
-            self.trackers[k].update_state(v)
-        return {k: m.result() for k, m in self.trackers.items()}
+        return self._log(g_loss, d_loss, fake, q_fake, x, y)
+
+    def _jax_train_step(self, state: Any, data: Any) -> tuple[dict[str, Any], Any]:
+        """The TensorFlow step, as a pure function: every variable's value is looked up in (and
+        written back to) ``values``, keyed by the variable, through Keras' ``StatelessScope``."""
+        import jax
+
+        trainable, non_trainable, optimizer_values, metric_values = state
+        model_vars = [*self.trainable_variables, *self.non_trainable_variables,
+                      *self.metrics_variables, *self.optimizer.variables]
+        values = dict(zip(map(id, model_vars),
+                          [*trainable, *non_trainable, *metric_values, *optimizer_values],
+                          strict=True))
+
+        def run(fn: Callable[[], Any], vals: dict) -> tuple[Any, dict]:
+            with keras.StatelessScope(state_mapping=[(v, vals[id(v)]) for v in model_vars]) as s:
+                out = fn()
+            return out, {id(v): s.get_current_value(v) for v in model_vars}
+
+        def step(opt: keras.optimizers.Optimizer, part: keras.Model,
+                 loss: Callable[[], Any], vals: dict) -> tuple[Any, Any, dict]:
+            """One optimizer step on ``part``'s trainable variables for ``loss``."""
+            tvars = part.trainable_variables
+
+            def loss_of(weights: list) -> tuple[Any, tuple[Any, dict]]:
+                trial = {**vals, **dict(zip(map(id, tvars), weights, strict=True))}
+                (value, aux), new = run(loss, trial)
+                return value, (aux, new)
+
+            (value, (aux, vals)), grads = jax.value_and_grad(loss_of, has_aux=True)(
+                [vals[id(v)] for v in tvars])
+            new_weights, new_opt = opt.stateless_apply(
+                [vals[id(v)] for v in opt.variables], grads, [vals[id(v)] for v in tvars])
+            vals.update(zip(map(id, tvars), new_weights, strict=True))
+            vals.update(zip(map(id, opt.variables), new_opt, strict=True))
+            return value, aux, vals
+
+        x, y = data
+        y = ops.cast(y, "float32")
+        (fake, q_fake), values = run(lambda: self._fake_and_quality(x, y), values)
+        d_loss = ops.zeros(())
+        for _ in range(self.d_steps):
+            (pert, q_pert), values = run(lambda: self._perturbed_and_quality(y), values)
+            d_loss, _, values = step(
+                self.d_optimizer, self.discriminator,
+                lambda: (self.d_loss(x, y, fake, q_fake, pert, q_pert), None),  # noqa: B023
+                values)
+        g_loss, fake, values = step(self.g_optimizer, self.generator,
+                                    lambda: self.g_loss(x, y), values)
+        logs, values = run(lambda: self._log(g_loss, d_loss, fake, q_fake, x, y), values)
+        new_state = tuple([values[id(v)] for v in group] for group in (
+            self.trainable_variables, self.non_trainable_variables, self.optimizer.variables,
+            self.metrics_variables))
+        return logs, new_state
+
+    def _fake_and_quality(self, x: Any, y: Any) -> tuple[Any, Any]:
+        fake = ops.cast(self.generator(x, training=True), "float32")
+        return fake, self.true_quality(fake, y)
+
+    def _perturbed_and_quality(self, y: Any) -> tuple[Any, Any]:
+        pert = self.perturb(y)
+        return pert, self.true_quality(pert, y)
 
 
 def train_gan(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
@@ -276,4 +377,4 @@ def _publish_gan(state: Path, out_model: Path, keep_state: bool) -> dict[str, An
     summary = json.loads((state / "final.json").read_text())
     with atomic_path(out_model.with_suffix(".discriminator.keras")) as tmp:
         shutil.copyfile(state / "final.discriminator.keras", tmp)
-    return _publish(state, out_model, summary, keep_state)
+    return publish(state, out_model, summary, keep_state)
