@@ -167,12 +167,10 @@ class MetricGAN(keras.Model):
 
         x, y = data
         y = ops.cast(y, "float32")
-        fake = ops.cast(self.generator(x, training=True), "float32")
-        q_fake = self.true_quality(fake, y)
+        fake, q_fake = self._fake_and_quality(x, y)
         d_loss = ops.zeros(())
         for _ in range(self.d_steps):
-            pert = self.perturb(y)
-            q_pert = self.true_quality(pert, y)
+            pert, q_pert = self._perturbed_and_quality(y)
             with tf.GradientTape() as tape:
                 d_loss = self.d_loss(x, y, fake, q_fake, pert, q_pert)
             d_vars = self.discriminator.trainable_variables
