@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import yaml
@@ -31,7 +30,7 @@ def main(argv: list[str]) -> int:
     from segstudy.data import pipeline
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    from bench import synthetic_prepared  # after the chosen segstudy is imported
+    from bench import input_ms_per_batch, synthetic_prepared  # after segstudy's import
 
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     print(f"# segstudy from {Path(pipeline.__file__).parents[2]}")
@@ -43,11 +42,7 @@ def main(argv: list[str]) -> int:
             batches = pipeline.TrainBatches(data, data.indices("train"), rng_range,
                                             int(cfg["batch_size"]), cfg["augment"], seed=0,
                                             steps=12, tile=cfg.get("tile"))
-            batches[0]  # caches, first-touch
-            t0 = time.perf_counter()
-            for i in range(1, 12):
-                batches[i]
-            ms = (time.perf_counter() - t0) / 11 * 1e3
+            ms = input_ms_per_batch(batches)
             print(f"{dataset}: batch {cfg['batch_size']} of "
                   f"{cfg.get('tile') or size}² × {channels}: {ms:.1f} ms per batch")
     return 0

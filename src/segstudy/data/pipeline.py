@@ -61,13 +61,12 @@ def to_mask_scale(masks: np.ndarray, mask_range: tuple[float, float]) -> np.ndar
 
 # The displacement field is drawn on a grid this many times coarser than the image and
 # interpolated up: the smoothing (σ px) makes finer noise invisible, and the full-resolution
-# field cost more than the rest of the augmentation (benchmarks: README "what did not help").
+# field was a third of the augmentation's cost (README, benchmark: optimisations).
 ELASTIC_GRID_STEP = 4
 
 
 @lru_cache(maxsize=16)
-def _coarse_grid(n: int, sigma: float,
-                 step: int = ELASTIC_GRID_STEP) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+def _coarse_grid(n: int, sigma: float) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
     """How n pixels read a coarse field of m = n // step + 2 nodes: left node, weight of the
     right one, and a per-pixel gain that gives each pixel the variance of
     ``gaussian_filter(noise, σ)`` on the full grid (Simard's recipe).
@@ -76,6 +75,7 @@ def _coarse_grid(n: int, sigma: float,
     so a pixel's variance is proportional to its row's squared norm; the gain matches that norm
     to the full-resolution smoothing's.
     """
+    step = ELASTIC_GRID_STEP
     m = n // step + 2
     pos = np.arange(n) / step
     left = np.minimum(pos.astype(np.intp), m - 2)
@@ -114,8 +114,8 @@ def _reflect(c: np.ndarray, n: int) -> np.ndarray:
 def warp(img: np.ndarray, mask: np.ndarray, dy: np.ndarray,
          dx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sample ``img`` (H, W, C) bilinearly and ``mask`` (H, W) at the nearest pixel, at
-    (y + dy, x + dx), reflecting at the border; what ``ndimage.map_coordinates`` with order 1
-    and 0 gives, at about a third of its cost (gathers on flat indices)."""
+    (y + dy, x + dx), reflecting at the border: what ``ndimage.map_coordinates`` with order 1
+    and 0 gives, by gathers on flat indices (cheaper than its spline machinery)."""
     h, w = mask.shape
     yy = _reflect(np.arange(h, dtype=np.float32)[:, None] + dy, h)
     xx = _reflect(np.arange(w, dtype=np.float32)[None, :] + dx, w)
