@@ -15,12 +15,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import cv2
 import keras
 import numpy as np
 import pandas as pd
 from scipy import ndimage
 
 from segstudy import SegstudyError
+
+# Batches are built by the PyDataset's worker threads next to the model's own threads on few
+# cores: OpenCV's thread pool on top would oversubscribe them.
+cv2.setNumThreads(1)
 
 
 class Prepared:
@@ -66,10 +71,10 @@ ELASTIC_GRID_STEP = 4
 
 
 @lru_cache(maxsize=16)
-def _coarse_grid(n: int, sigma: float) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
-    """How n pixels read a coarse field of m = n // step + 2 nodes: left node, weight of the
-    right one, and a per-pixel gain that gives each pixel the variance of
-    ``gaussian_filter(noise, σ)`` on the full grid (Simard's recipe).
+def _coarse_grid(n: int, sigma: float) -> tuple[int, np.ndarray, np.ndarray]:
+    """How n pixels read a coarse field of m = n // step + 2 nodes: each pixel's position on
+    the coarse grid (float32, for a linear ``cv2.remap``) and a gain that gives each pixel the
+    variance of ``gaussian_filter(noise, σ)`` on the full grid (Simard's recipe).
 
     The field is linear in the i.i.d. noise, ``A @ noise`` with A = interpolate ∘ smooth(σ/step),
     so a pixel's variance is proportional to its row's squared norm; the gain matches that norm
@@ -87,54 +92,59 @@ def _coarse_grid(n: int, sigma: float) -> tuple[int, np.ndarray, np.ndarray, np.
                                                      mode="reflect")
     full = ndimage.gaussian_filter1d(np.eye(n), sigma, axis=0, mode="reflect")
     gain = np.sqrt((full**2).sum(1) / (coarse**2).sum(1))
-    return m, left, frac.astype(np.float32), gain.astype(np.float32)
+    return m, pos.astype(np.float32), gain.astype(np.float32)
+
+
+@lru_cache(maxsize=16)
+def _upsampling(shape: tuple[int, int], sigma: float) -> tuple[int, int, np.ndarray, np.ndarray,
+                                                                 np.ndarray]:
+    my, py, gy = _coarse_grid(shape[0], sigma)
+    mx, px, gx = _coarse_grid(shape[1], sigma)
+    map_x, map_y = np.meshgrid(px, py)
+    return my, mx, map_x, map_y, gy[:, None] * gx
+
+
+@lru_cache(maxsize=16)
+def _pixel_grid(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    xx, yy = np.meshgrid(np.arange(shape[1], dtype=np.float32),
+                         np.arange(shape[0], dtype=np.float32))
+    return xx, yy
 
 
 def elastic_field(shape: tuple[int, int], rng: np.random.Generator, alpha: float,
                   sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    """Random displacements (dy, dx) in pixels, each (H, W): uniform noise smoothed with σ and
-    scaled by α, as in Simard et al. (2003), drawn on a coarse grid (``_coarse_grid``)."""
-    my, ly, fy, gy = _coarse_grid(shape[0], float(sigma))
-    mx, lx, fx, gx = _coarse_grid(shape[1], float(sigma))
-    field = ndimage.gaussian_filter(rng.uniform(-1, 1, (2, my, mx)).astype(np.float32),
-                                    (0, sigma / ELASTIC_GRID_STEP, sigma / ELASTIC_GRID_STEP),
-                                    mode="reflect")
-    field = field[:, ly] + (field[:, ly + 1] - field[:, ly]) * fy[:, None]
-    field = field[:, :, lx] + (field[:, :, lx + 1] - field[:, :, lx]) * fx
-    field *= gy[:, None] * gx * np.float32(alpha)
-    return field[0], field[1]
+    """Random displacements (dy, dx) in pixels, each (H, W) float32: uniform noise smoothed
+    with σ and scaled by α, as in Simard et al. (2003), drawn on a coarse grid
+    (``_coarse_grid``), smoothed there at σ/step and interpolated up linearly."""
+    my, mx, map_x, map_y, gain = _upsampling(tuple(shape), float(sigma))
+    noise = rng.uniform(-1, 1, (2, my, mx)).astype(np.float32)
+    scale = gain * np.float32(alpha)
+    # BORDER_REFLECT is scipy's "reflect" (…b a | a b…); the kernel radius is 4σ in both
+    return tuple(  # type: ignore[return-value]
+        cv2.remap(cv2.GaussianBlur(noise[i], (0, 0), sigma / ELASTIC_GRID_STEP,
+                                   borderType=cv2.BORDER_REFLECT),
+                  map_x, map_y, cv2.INTER_LINEAR) * scale
+        for i in range(2))
 
 
-def _reflect(c: np.ndarray, n: int) -> np.ndarray:
-    # scipy's "reflect" (…b a | a b…) for displacements smaller than the image
-    c = np.where(c < -0.5, -1.0 - c, c)
-    return np.clip(np.where(c > n - 0.5, 2.0 * n - 1.0 - c, c), 0.0, n - 1.0)
+def _per_channel_block(img: np.ndarray, apply: Any) -> np.ndarray:
+    # OpenCV warps at most 4 channels at once and drops a channel axis of 1
+    parts = [apply(np.ascontiguousarray(img[..., c : c + 4])) for c in range(0, img.shape[-1], 4)]
+    return np.concatenate([p.reshape(*img.shape[:2], -1) for p in parts], axis=-1)
 
 
 def warp(img: np.ndarray, mask: np.ndarray, dy: np.ndarray,
          dx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sample ``img`` (H, W, C) bilinearly and ``mask`` (H, W) at the nearest pixel, at
     (y + dy, x + dx), reflecting at the border: what ``ndimage.map_coordinates`` with order 1
-    and 0 gives, by gathers on flat indices (cheaper than its spline machinery)."""
-    h, w = mask.shape
-    yy = _reflect(np.arange(h, dtype=np.float32)[:, None] + dy, h)
-    xx = _reflect(np.arange(w, dtype=np.float32)[None, :] + dx, w)
-    y0 = np.minimum(yy.astype(np.intp), h - 2)
-    x0 = np.minimum(xx.astype(np.intp), w - 2)
-    fy, fx = (yy - y0).astype(np.float32), (xx - x0).astype(np.float32)
-    corner = y0 * w + x0
-    channels = []
-    for c in range(img.shape[-1]):
-        flat = img[..., c].reshape(-1).astype(np.float32)
-        top = flat[corner] + (flat[corner + 1] - flat[corner]) * fx
-        bottom = flat[corner + w] + (flat[corner + w + 1] - flat[corner + w]) * fx
-        channels.append(top + (bottom - top) * fy)
-    out = np.stack(channels, axis=-1)
-    if np.issubdtype(img.dtype, np.integer):
-        info = np.iinfo(img.dtype)
-        out = np.clip(np.rint(out), info.min, info.max)
-    nearest = np.rint(yy).astype(np.intp) * w + np.rint(xx).astype(np.intp)
-    return out.astype(img.dtype), mask.reshape(-1)[nearest].reshape(h, w)
+    and 0 and mode "reflect" gives, by ``cv2.remap`` (its sub-pixel position is quantised to
+    1/32 px, which ``tests/test_augment.py`` bounds against scipy)."""
+    xx, yy = _pixel_grid(mask.shape)
+    map_x, map_y = xx + dx, yy + dy
+    out = _per_channel_block(img, lambda a: cv2.remap(a, map_x, map_y, cv2.INTER_LINEAR,
+                                                      borderMode=cv2.BORDER_REFLECT))
+    nearest = cv2.remap(mask, map_x, map_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT)
+    return out, nearest
 
 
 def _elastic(img: np.ndarray, mask: np.ndarray, rng: np.random.Generator, alpha: float,
@@ -144,6 +154,23 @@ def _elastic(img: np.ndarray, mask: np.ndarray, rng: np.random.Generator, alpha:
     return warp(np.ascontiguousarray(img), np.ascontiguousarray(mask), dy, dx)
 
 
+def affine_warp(img: np.ndarray, mask: np.ndarray, matrix: np.ndarray,
+                offset: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``ndimage.affine_transform(·, matrix, offset, mode="grid-constant")`` of an image
+    (H, W, C) (bilinear) and its mask (nearest), zero outside: output pixel o (row, col) reads
+    input ``matrix @ o + offset``. By ``cv2.warpAffine``, whose matrix acts on (col, row),
+    hence the swaps."""
+    h, w = mask.shape
+    m = np.array([[matrix[1, 1], matrix[1, 0], offset[1]],
+                  [matrix[0, 1], matrix[0, 0], offset[0]]], np.float64)
+    flags = cv2.WARP_INVERSE_MAP
+    out = _per_channel_block(img, lambda a: cv2.warpAffine(
+        a, m, (w, h), flags=flags | cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT))
+    nearest = cv2.warpAffine(mask, m, (w, h), flags=flags | cv2.INTER_NEAREST,
+                             borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return out, nearest
+
+
 def _affine(img: np.ndarray, mask: np.ndarray, rng: np.random.Generator, degrees: float,
             scale: float) -> tuple[np.ndarray, np.ndarray]:
     h, w = mask.shape
@@ -151,12 +178,8 @@ def _affine(img: np.ndarray, mask: np.ndarray, rng: np.random.Generator, degrees
     s = 1.0 + rng.uniform(-scale, scale)
     rot = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]]) / s
     centre = np.array([h / 2, w / 2])
-    offset = centre - rot @ centre
-    img = np.stack(
-        [ndimage.affine_transform(img[..., c], rot, offset, order=1, mode="constant")
-         for c in range(img.shape[-1])], axis=-1)
-    mask = ndimage.affine_transform(mask, rot, offset, order=0, mode="constant")
-    return img, mask
+    return affine_warp(np.ascontiguousarray(img), np.ascontiguousarray(mask), rot,
+                       centre - rot @ centre)
 
 
 def augment(img: np.ndarray, mask: np.ndarray, rng: np.random.Generator,
