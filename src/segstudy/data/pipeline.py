@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -120,14 +120,14 @@ def elastic_field(shape: tuple[int, int], rng: np.random.Generator, alpha: float
     noise = rng.uniform(-1, 1, (2, my, mx)).astype(np.float32)
     scale = gain * np.float32(alpha)
     # BORDER_REFLECT is scipy's "reflect" (…b a | a b…); the kernel radius is 4σ in both
-    return tuple(  # type: ignore[return-value]
-        cv2.remap(cv2.GaussianBlur(noise[i], (0, 0), sigma / ELASTIC_GRID_STEP,
-                                   borderType=cv2.BORDER_REFLECT),
-                  map_x, map_y, cv2.INTER_LINEAR) * scale
-        for i in range(2))
+    dy, dx = (cv2.remap(cv2.GaussianBlur(noise[i], (0, 0), sigma / ELASTIC_GRID_STEP,
+                                         borderType=cv2.BORDER_REFLECT),
+                        map_x, map_y, cv2.INTER_LINEAR) * scale for i in range(2))
+    return dy, dx
 
 
-def _per_channel_block(img: np.ndarray, apply: Any) -> np.ndarray:
+def _per_channel_block(img: np.ndarray,
+                       apply: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     # OpenCV warps at most 4 channels at once and drops a channel axis of 1
     parts = [apply(np.ascontiguousarray(img[..., c : c + 4])) for c in range(0, img.shape[-1], 4)]
     return np.concatenate([p.reshape(*img.shape[:2], -1) for p in parts], axis=-1)
@@ -167,7 +167,7 @@ def affine_warp(img: np.ndarray, mask: np.ndarray, matrix: np.ndarray,
     out = _per_channel_block(img, lambda a: cv2.warpAffine(
         a, m, (w, h), flags=flags | cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT))
     nearest = cv2.warpAffine(mask, m, (w, h), flags=flags | cv2.INTER_NEAREST,
-                             borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+                             borderMode=cv2.BORDER_CONSTANT)
     return out, nearest
 
 
