@@ -52,10 +52,23 @@ class Prepared:
 
 
 def normalise(images: np.ndarray, norm: Mapping[str, Any]) -> np.ndarray:
-    """uint8 (..., C) → float32 ``(x - mean) / std`` per channel; the one normalisation."""
+    """uint8 (..., C) → float32 ``(x - mean) / std`` per channel; the one normalisation.
+
+    A uint8 pixel has 256 values, so the formula is evaluated once per value and channel and
+    the images are mapped through that table (``cv2.LUT``): the same float32 numbers, 8× faster
+    than numpy's broadcast over a last axis of 3, which was half of paper B's input cost
+    (README, benchmark: optimisations).
+    """
     mean = np.asarray(norm["mean"], np.float32)
     std = np.asarray(norm["std"], np.float32)
-    return (images.astype(np.float32) - mean) / std
+    images = np.asarray(images)
+    channels = images.shape[-1] if images.ndim else 0
+    if images.dtype != np.uint8 or images.size == 0 or images.ndim < 3 or channels > 4:
+        return (images.astype(np.float32) - mean) / std
+    table = (np.arange(256, dtype=np.float32)[:, None] - mean) / std  # (256, C)
+    rows = np.ascontiguousarray(images).reshape(-1, images.shape[-2], channels)
+    mapped = cv2.LUT(rows, np.ascontiguousarray(table.reshape(1, 256, channels)))
+    return mapped.reshape(images.shape)
 
 
 def to_mask_scale(masks: np.ndarray, mask_range: tuple[float, float]) -> np.ndarray:
