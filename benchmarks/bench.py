@@ -196,13 +196,15 @@ def peak_rss_of_training(dataset: str, params: dict, steps: int = 4) -> dict[str
             "a=json.loads(sys.argv[1]); "
             "train_unet(a['ds'], a['prep'], a['model'], a['train'], 0, "
             "out_model=a['tmp']+'/m.keras', live_dir=a['tmp']+'/live', resume_root=a['tmp']); "
-            "import resource; print('RSS_KIB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+            "import re; from pathlib import Path; print('RSS_KIB', re.search(r'VmHWM:\\s*(\\d+)', "
+            "Path('/proc/self/status').read_text()).group(1))")
         arg = json.dumps({"ds": dataset, "prep": str(prepared), "model": params["model"][dataset],
                           "train": train_cfg, "tmp": tmp})
         t0 = time.perf_counter()
         proc = subprocess.run([sys.executable, "-c", code, arg], check=True, capture_output=True,
                               text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
-        # the child's own peak (RUSAGE_CHILDREN would be the max over every child so far)
+        # The child's own high-water mark (VmHWM). Not getrusage's ru_maxrss: Linux carries the
+        # forking parent's peak into the child across exec, and reported this process's 3.4 GiB.
         rss = int(proc.stdout.split("RSS_KIB")[-1].split()[0])
     images = np.load(prepared / "images.npy", mmap_mode="r")
     return {"dataset": dataset, "data_shape": list(images.shape),
