@@ -10,10 +10,11 @@ For each of the two papers' U-Nets (widths and precision from ``params.yaml``):
   fits in the same process, each pair's order flipped from the last.
 
 Throughput is timed per training batch (``BatchTimer``; tracing is done by an untimed fit, and
-each timed fit leaves out its first batch), never over a whole ``fit`` call. Achieved FLOP/s counts the convolutions of the model (training step ≈ 3 ×
-forward); the peak is derived from the CPU's core count, clock and vector width and printed
-with its derivation. Peak resident memory comes from a short ``train_unet`` run, in a child
-process, on the full-size prepared data when ``data/prepared/<dataset>`` exists.
+each timed fit leaves out its first batch), never over a whole ``fit`` call. Achieved FLOP/s
+counts the convolutions of the model (training step ≈ 3 × forward); the peak is derived from
+the CPU's core count, clock and vector width and printed with its derivation. Peak resident
+memory comes from a short ``train_unet`` run, in a child process, on the full-size prepared
+data when ``data/prepared/<dataset>`` exists.
 
     PYTHONPATH=src python benchmarks/bench.py [--quick]     # results → benchmarks/results.json
     PYTHONPATH=src python benchmarks/bench.py --time-to-quality [TARGET]
