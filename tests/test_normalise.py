@@ -28,3 +28,10 @@ def test_normalise_reads_strided_and_read_only_views(tmp_path):
     expected = (np.asarray(mapped).astype(np.float32) - np.float32(NORM["mean"])) / np.float32(
         NORM["std"])
     np.testing.assert_array_equal(normalise(mapped, NORM), expected)
+
+
+def test_normalise_broadcasts_one_mean_and_std_over_all_channels():
+    images = np.random.default_rng(2).integers(0, 256, (2, 8, 8, 3), dtype=np.uint8)
+    norm = {"mean": [100.0], "std": [20.0]}
+    expected = (images.astype(np.float32) - np.float32(100.0)) / np.float32(20.0)
+    np.testing.assert_array_equal(normalise(images, norm), expected)

@@ -65,7 +65,9 @@ def normalise(images: np.ndarray, norm: Mapping[str, Any]) -> np.ndarray:
     channels = images.shape[-1] if images.ndim else 0
     if images.dtype != np.uint8 or images.size == 0 or images.ndim < 3 or channels > 4:
         return (images.astype(np.float32) - mean) / std
-    table = (np.arange(256, dtype=np.float32)[:, None] - mean) / std  # (256, C)
+    # broadcast_to: a norm with one mean/std for every channel stays valid, as in the formula.
+    table = np.broadcast_to((np.arange(256, dtype=np.float32)[:, None] - mean) / std,
+                            (256, channels))
     rows = np.ascontiguousarray(images).reshape(-1, images.shape[-2], channels)
     mapped = cv2.LUT(rows, np.ascontiguousarray(table.reshape(1, 256, channels)))
     return mapped.reshape(images.shape)
