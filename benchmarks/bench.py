@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -149,21 +150,21 @@ def bench_model(label: str, model_cfg: dict, train_cfg: dict, channels: int, siz
     batches = TrainBatches(data, data.indices("train"), rng_range, batch,
                            train_cfg.get("augment", {}), seed=0, steps=steps, tile=tile)
     model, plain = fresh(), fresh()
-    pipeline_fit = lambda: timed_fit(model, batches, batch)  # noqa: E731
-    baseline_fit = lambda: timed_fit(plain, x_all, batch, y=y_all, batch_size=batch,  # noqa: E731
-                                     shuffle=True)
+    fits = {"pipeline": partial(timed_fit, model, batches, batch),
+            "baseline": partial(timed_fit, plain, x_all, batch, y=y_all, batch_size=batch,
+                                shuffle=True)}
     # Untimed: traces each train step and warms oneDNN's kernel cache, so that every timed fit
     # below needs to leave out only its first batch (the enqueuer's start).
-    model.fit(batches, epochs=1, steps_per_epoch=2, verbose=0)
-    plain.fit(x_all, y_all, batch_size=batch, epochs=1, steps_per_epoch=2, verbose=0)
+    for fit in fits.values():
+        fit(steps_per_epoch=2)
     # Short pipeline/baseline pairs, the order flipped every round, and the ratio taken within
     # each pair: this machine's speed drifts by 10-25 % over minutes (the baseline of B ran at
     # 8.0 img/s in one bench and 6.3 in the next), so unpaired medians measured the drift as
     # much as the code.
-    runs: dict[str, list[float]] = {"pipeline": [], "baseline": []}
+    runs: dict[str, list[float]] = {name: [] for name in fits}
     for r in range(ROUNDS):
-        for name in ("pipeline", "baseline")[:: 1 if r % 2 == 0 else -1]:
-            runs[name].append(pipeline_fit() if name == "pipeline" else baseline_fit())
+        for name in list(fits)[:: 1 if r % 2 == 0 else -1]:
+            runs[name].append(fits[name]())
     ratios = np.asarray(runs["pipeline"]) / np.asarray(runs["baseline"])
     pipeline, baseline = float(np.median(runs["pipeline"])), float(np.median(runs["baseline"]))
     batch_ms = input_ms_per_batch(batches)
