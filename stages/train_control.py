@@ -6,10 +6,9 @@ from the GAN is where the gradient comes from: the true metric instead of D's es
 
 from pathlib import Path
 
-from segstudy.params import check_dataset, load_params, section
+from segstudy.params import check_dataset, load_params, section, tumour_rule_floor
 from segstudy.stage import run_stage
-from segstudy.training.fit import train_unet
-from segstudy.training.seeds import check_seeds, train_seeds
+from segstudy.training.seeds import check_seeds
 
 
 def main(argv: list[str]) -> None:
@@ -17,6 +16,10 @@ def main(argv: list[str]) -> None:
     params = load_params()
     base = dict(section(params, f"train.{dataset}"))
     seeds = check_seeds(base.pop("seeds", None), f"train.{dataset}.seeds")
+    # imported here, after the params are checked: a bad value fails in a second, not after
+    # TensorFlow's start-up
+    from segstudy.training.fit import train_unet
+    from segstudy.training.seeds import train_seeds
     gan = section(params, f"gan.{dataset}")
     cfg = {**base, "loss": section(params, "control.loss"),
            "learning_rate": float(gan["g_learning_rate"]), "epochs": int(gan["epochs"]),
@@ -29,7 +32,8 @@ def main(argv: list[str]) -> None:
             out_model=out, live_dir=f"plots/{dataset}/control/seed{seed}",
             empty_iou=float(section(params, "evaluate.empty_iou")), name="control",
             init_model=f"models/{dataset}/unet-seeds/seed{seed}.keras",
-            hold_steps=int(section(params, "gan.d_warmup_steps")), keep_state=True)
+            hold_steps=int(section(params, "gan.d_warmup_steps")), keep_state=True,
+            recall_floor=tumour_rule_floor(params, dataset))
 
     summary = train_seeds(seeds, Path(f"models/{dataset}/control.keras"), one)
     for s in summary["seeds"]:

@@ -4,31 +4,35 @@ discriminator target and every seed → models/<dataset>/gan-<metric>.keras (+ -
 from pathlib import Path
 
 from segstudy import DATASETS, SegstudyError
-from segstudy.params import check_dataset, load_params, section
+from segstudy.config import METRIC_NAMES
+from segstudy.params import check_dataset, choice, load_params, section, tumour_rule_floor
 from segstudy.stage import run_stage
-from segstudy.training.gan import check_metric, train_gan
-from segstudy.training.seeds import check_seeds, train_seeds
+from segstudy.training.seeds import check_seeds
 
 
 def main(argv: list[str]) -> None:
     if len(argv) != 2:
         raise SegstudyError("usage: train_gan.py <dataset> <metric>")
-    dataset, metric = check_dataset(argv[0]), check_metric(argv[1])
+    dataset, metric = check_dataset(argv[0]), choice(argv[1], METRIC_NAMES, "the metric argument")
     params = load_params()
     gan = section(params, "gan")
-    check_metric(gan.get("metric"))  # the one Table 2 shows: fail before training anything
     # gan.<key> applies to both data sets; gan.<dataset> holds each one's schedule.
     shared = {k: v for k, v in gan.items() if k not in (*DATASETS, "metric", "metrics")}
     gan_cfg = {**shared, **gan[dataset], "metric": metric}
     train_cfg = dict(section(params, f"train.{dataset}"))
     seeds = check_seeds(train_cfg.pop("seeds", None), f"train.{dataset}.seeds")
+    # imported here, after the params are checked: a bad value fails in a second, not after
+    # TensorFlow's start-up
+    from segstudy.training.gan import train_gan
+    from segstudy.training.seeds import train_seeds
 
     def one(seed: int, out: Path) -> dict:
         return train_gan(
             dataset, f"data/prepared/{dataset}", section(params, f"model.{dataset}"), train_cfg,
             gan_cfg, seed, out_model=out, live_dir=f"plots/{dataset}/gan-{metric}/seed{seed}",
             empty_iou=float(section(params, "evaluate.empty_iou")),
-            init_model=f"models/{dataset}/unet-seeds/seed{seed}.keras", keep_state=True)
+            init_model=f"models/{dataset}/unet-seeds/seed{seed}.keras", keep_state=True,
+            recall_floor=tumour_rule_floor(params, dataset))
 
     summary = train_seeds(seeds, Path(f"models/{dataset}/gan-{metric}.keras"), one)
     for s in summary["seeds"]:

@@ -3,10 +3,9 @@ models/<dataset>/unet-seeds/seed<S>.keras; the first seed also as models/<datase
 
 from pathlib import Path
 
-from segstudy.params import check_dataset, load_params, section
+from segstudy.params import check_dataset, load_params, section, tumour_rule_floor
 from segstudy.stage import run_stage
-from segstudy.training.fit import train_unet
-from segstudy.training.seeds import check_seeds, train_seeds
+from segstudy.training.seeds import check_seeds
 
 
 def main(argv: list[str]) -> None:
@@ -14,12 +13,17 @@ def main(argv: list[str]) -> None:
     params = load_params()
     train_cfg = dict(section(params, f"train.{dataset}"))
     seeds = check_seeds(train_cfg.pop("seeds", None), f"train.{dataset}.seeds")
+    # imported here, after the params are checked: a bad value fails in a second, not after
+    # TensorFlow's start-up
+    from segstudy.training.fit import train_unet
+    from segstudy.training.seeds import train_seeds
 
     def one(seed: int, out: Path) -> dict:
         return train_unet(
             dataset, f"data/prepared/{dataset}", section(params, f"model.{dataset}"), train_cfg,
             seed, out_model=out, live_dir=f"plots/{dataset}/unet/seed{seed}",
-            empty_iou=float(section(params, "evaluate.empty_iou")), keep_state=True)
+            empty_iou=float(section(params, "evaluate.empty_iou")), keep_state=True,
+            recall_floor=tumour_rule_floor(params, dataset))
 
     summary = train_seeds(seeds, Path(f"models/{dataset}/unet.keras"), one)
     for s in summary["seeds"]:

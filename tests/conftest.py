@@ -52,3 +52,23 @@ def isbi_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def lgg_dir(tmp_path: Path) -> Path:
     return write_lgg(tmp_path / "lgg")
+
+
+def write_model(folder: Path, dataset: str, channels: int, activation: str,
+                input_size: int | None = None, min_area: int | None = None) -> Path:
+    """A tiny untrained U-Net with a complete sidecar, as training writes it."""
+    import json
+
+    from segstudy.models.unet import build_unet
+
+    folder.mkdir(parents=True, exist_ok=True)
+    model = build_unet(channels, base_filters=2, depth=2, output_activation=activation)
+    path = folder / "unet.keras"
+    model.save(path)
+    info = {"dataset": dataset, "seed": 42, "in_channels": channels,
+            "mask_range": [-1.0, 1.0] if activation == "tanh" else [0.0, 1.0],
+            "norm": {"mean": [127.5] * channels, "std": [127.5] * channels},
+            "input_size": input_size,
+            "decision": None if min_area is None else {"min_area": min_area, "chosen_on": "val"}}
+    path.with_suffix(".json").write_text(json.dumps(info))
+    return path

@@ -1,168 +1,312 @@
-"""Every bad input the library refuses, in one table (the count is the number of cases).
-
-Each case builds a bad input, runs the real code path, and expects a ``SegstudyError`` whose
-one-line message names the file or parameter and the problem. Stage-level behaviour (exit
-code 2, a single ``error:`` line, no output left behind) is in ``test_stage_errors.py``,
-``test_download_kill.py`` and ``test_predict.py``.
-"""
+"""Bad input as a user meets it: ``python -m segstudy predict`` and the stage scripts, run as
+processes in a scratch project. Every case must exit 2 (or 130), print exactly one line on
+stderr (no TensorFlow start-up lines, no traceback) that names the file, flag or parameter,
+and leave every file and folder of the scratch project exactly as it was (hashed)."""
 
 from __future__ import annotations
 
-import zipfile
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 import tifffile
+import yaml
 
-from segstudy import SegstudyError
-from segstudy.data.sources import safe_extract_zip
-from segstudy.data.split import scale_counts, split_contiguous
-from segstudy.data.validate import read_tiff, validate_isbi, validate_lgg
-from segstudy.models.unet import build_unet
-from segstudy.params import check_dataset, choice
-from segstudy.training.gan import check_metric
-from segstudy.training.losses import make_loss
-from segstudy.training.seeds import check_seeds
-from tests.conftest import write_isbi, write_lgg
+from tests.conftest import ROOT, write_isbi, write_lgg, write_model
 
 
-def _case(root: Path) -> Path:
-    return sorted(p for p in root.iterdir() if p.is_dir())[0]
+def tree_digest(root: Path) -> dict[str, str]:
+    """Every entry under ``root``: a file's sha256, a link's target, or "dir"."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            path = Path(dirpath) / name
+            rel = str(path.relative_to(root))
+            if path.is_symlink():
+                out[rel] = "link:" + os.readlink(path)
+            elif path.is_dir():
+                out[rel] = "dir"
+            else:
+                out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
 
 
-def corrupt_tiff(tmp: Path) -> Callable[[], object]:
-    (tmp / "bad.tif").write_bytes(b"II*\x00garbage")
-    return lambda: read_tiff(tmp / "bad.tif")
+def _set(params_file: Path, dotted: str, value: object) -> None:
+    params = yaml.safe_load(params_file.read_text())
+    *parents, last = dotted.split(".")
+    node = params
+    for key in parents:
+        node = node[key]
+    if value is _DELETE:
+        del node[last]
+    else:
+        node[last] = value
+    params_file.write_text(yaml.safe_dump(params))
 
 
-def truncated_tiff(tmp: Path) -> Callable[[], object]:
-    tifffile.imwrite(tmp / "t.tif", np.ones((64, 64, 3), np.uint8), compression="deflate")
-    data = (tmp / "t.tif").read_bytes()
-    (tmp / "t.tif").write_bytes(data[: len(data) // 2])
-    return lambda: read_tiff(tmp / "t.tif")
+_DELETE = object()
 
 
-def isbi_wrong_shape(tmp: Path) -> Callable[[], object]:
-    root = write_isbi(tmp / "isbi", n=29, size=512)
-    return lambda: validate_isbi(root)
+class Project:
+    """A scratch copy of the project's params, with a tiny LGG model and some scans."""
+
+    def __init__(self, root: Path, models: Path):
+        self.root = root
+        shutil.copy(ROOT / "params.yaml", root / "params.yaml")
+        shutil.copytree(models, root / "models")
+        self.scans = write_lgg(root / "scans", cases=1, slices=2, size=32)
+        self.case = next(self.scans.iterdir())
+        self.model = "models/lgg/unet.keras"
+
+    def param(self, dotted: str, value: object) -> list[str]:
+        _set(self.root / "params.yaml", dotted, value)
+        return []  # so a case reads `p.param(...) + stage(...)`
+
+    def predict(self, *args: str, inputs: tuple[str, ...] | None = None) -> list[str]:
+        given = list(inputs) if inputs is not None else [str(self.case.relative_to(self.root))]
+        return ["-m", "segstudy", "predict", "--no-progress", *args, *given]
+
+    def sidecar(self, edit: Callable[[dict], object]) -> None:
+        path = self.root / "models" / "lgg" / "unet.json"
+        info = json.loads(path.read_text())
+        edit(info)
+        path.write_text(json.dumps(info))
 
 
-def isbi_labels_not_binary(tmp: Path) -> Callable[[], object]:
-    root = write_isbi(tmp / "isbi")
-    labels = np.full((30, 512, 512), 255, np.uint8)
-    labels[0, 0, 0] = 7
-    tifffile.imwrite(root / "train-labels.tif", labels)
-    return lambda: validate_isbi(root)
+def then(*steps: object) -> list[str]:
+    """The last argument (the command line), after the others (set-up steps) were evaluated."""
+    return steps[-1]  # type: ignore[return-value]
 
 
-def isbi_wrong_dtype(tmp: Path) -> Callable[[], object]:
-    root = write_isbi(tmp / "isbi")
-    tifffile.imwrite(root / "test-volume.tif", np.zeros((30, 512, 512), np.uint16))
-    return lambda: validate_isbi(root)
+def stage(name: str, *args: str) -> list[str]:
+    return [str(ROOT / "stages" / f"{name}.py"), *args]
 
 
-def lgg_missing_mask(tmp: Path) -> Callable[[], object]:
-    root = write_lgg(tmp)
-    case = _case(root)
-    (case / f"{case.name}_3_mask.tif").unlink()
-    return lambda: validate_lgg(root)
+def _tif(path: Path, arr: np.ndarray) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tifffile.imwrite(path, arr)
+    return path
 
 
-def lgg_mask_without_image(tmp: Path) -> Callable[[], object]:
-    root = write_lgg(tmp)
-    case = _case(root)
-    (case / f"{case.name}_3.tif").unlink()
-    return lambda: validate_lgg(root)
+def _rgb(n: int = 32) -> np.ndarray:
+    return np.random.default_rng(0).integers(0, 256, (n, n, 3), np.uint8)
 
 
-def lgg_size_mismatch(tmp: Path) -> Callable[[], object]:
-    root = write_lgg(tmp)
-    case = _case(root)
-    tifffile.imwrite(case / f"{case.name}_2_mask.tif", np.zeros((16, 16), np.uint8))
-    return lambda: validate_lgg(root)
-
-
-def lgg_mask_not_binary(tmp: Path) -> Callable[[], object]:
-    root = write_lgg(tmp)
-    case = _case(root)
-    tifffile.imwrite(case / f"{case.name}_2_mask.tif", np.full((32, 32), 128, np.uint8))
-    return lambda: validate_lgg(root)
-
-
-def lgg_wrong_channels(tmp: Path) -> Callable[[], object]:
-    root = write_lgg(tmp)
-    case = _case(root)
-    tifffile.imwrite(case / f"{case.name}_1.tif", np.zeros((32, 32, 4), np.uint8))
-    return lambda: validate_lgg(root)
-
-
-def lgg_file_in_wrong_case(tmp: Path) -> Callable[[], object]:
-    root = write_lgg(tmp)
-    case = _case(root)
-    (case / f"{case.name}_1.tif").rename(case / "TCGA_ZZ_9999_20000101_1.tif")
-    return lambda: validate_lgg(root)
-
-
-def lgg_empty_folder(tmp: Path) -> Callable[[], object]:
-    (tmp / "kaggle_3m").mkdir()
-    return lambda: validate_lgg(tmp / "kaggle_3m")
-
-
-def zip_member_escapes(tmp: Path) -> Callable[[], object]:
-    with zipfile.ZipFile(tmp / "evil.zip", "w") as zf:
-        zf.writestr("../escape.txt", "x")
-    return lambda: safe_extract_zip(tmp / "evil.zip", tmp / "target")
-
-
-def not_a_zip(tmp: Path) -> Callable[[], object]:
-    (tmp / "archive.zip").write_bytes(b"PK-not-really")
-    return lambda: safe_extract_zip(tmp / "archive.zip", tmp / "t")
-
-
-CASES = [
-    ("corrupt TIFF", corrupt_tiff, r"bad\.tif: not a readable TIFF"),
-    ("truncated TIFF", truncated_tiff, r"t\.tif: not a readable TIFF"),
-    ("ISBI stack of 29 slices", isbi_wrong_shape, r"train-volume\.tif: shape \(29, 512, 512\)"),
-    ("ISBI labels not binary", isbi_labels_not_binary, r"train-labels\.tif: mask is not binary"),
-    ("ISBI 16-bit stack", isbi_wrong_dtype, r"test-volume\.tif: dtype uint16"),
-    ("LGG missing mask", lgg_missing_mask, r"_3\.tif: its mask .*_3_mask\.tif is missing"),
-    ("LGG mask without image", lgg_mask_without_image, r"_3_mask\.tif: mask without an image"),
-    ("LGG mask size mismatch", lgg_size_mismatch, r"_2_mask\.tif: size \(16, 16\) differs"),
-    ("LGG mask not binary", lgg_mask_not_binary, r"_2_mask\.tif: mask is not binary"),
-    ("LGG 4-channel image", lgg_wrong_channels, r"_1\.tif: shape \(32, 32, 4\), expected"),
-    ("LGG file in wrong case folder", lgg_file_in_wrong_case, "does not match its case folder"),
-    ("LGG empty folder", lgg_empty_folder, "no case folders"),
-    ("archive member escaping", zip_member_escapes, "would escape the target folder"),
-    ("archive not a zip", not_a_zip, r"archive\.zip: not a readable zip"),
-    ("unknown dataset", lambda t: lambda: check_dataset("mnist"), "choose one of isbi2012, lgg"),
-    ("seeds not a list", lambda t: lambda: check_seeds(3, "train.lgg.seeds"),
-     r"train\.lgg\.seeds must be a non-empty list"),
-    ("repeated seed", lambda t: lambda: check_seeds([1, 1], "train.lgg.seeds"),
-     r"train\.lgg\.seeds=\[1, 1\] repeats a seed"),
-    ("unknown GAN metric", lambda t: lambda: check_metric("bogus"),
-     "module, squaring, percent, iou"),
-    ("unknown loss", lambda t: lambda: make_loss("l1", (0, 1)), "mse, bce, dice"),
-    ("unknown output activation",
-     lambda t: lambda: build_unet(1, base_filters=2, output_activation="relu"),
-     "output_activation='relu'"),
-    ("unknown split rule", lambda t: lambda: choice("kfold", ("slice", "patient"), "split.by"),
-     "split.by='kfold' is not valid"),
-    ("split counts that cannot be met", lambda t: lambda: scale_counts(5, [3182, 657, 90]),
-     "cannot be met with 5 samples"),
-    ("ISBI split counts not summing to 30", lambda t: lambda: split_contiguous(30, [20, 4, 5]),
-     "sum to 30"),
+# (name, setup(project) -> argv after the interpreter, expected message, exit code)
+CASES: list[tuple[str, Callable[[Project], list[str]], str, int]] = [
+    # --- predict: where the outputs may go -------------------------------------------------
+    ("predict --out is a file",
+     lambda p: then((p.root / "notes.txt").write_text("mine"),
+                    p.predict("--model", p.model, "--out", "notes.txt")),
+     r"--out notes\.txt: is a file", 2),
+    ("predict --out is a user's folder",
+     lambda p: then(_tif(p.root / "mine" / "a.tif", _rgb()),
+                    p.predict("--model", p.model, "--out", "mine")),
+     r"--out mine: exists and holds files predict did not write", 2),
+    ("predict --out is the inputs' folder",
+     lambda p: p.predict("--model", p.model, "--out", str(p.case.relative_to(p.root))),
+     r"contains the input", 2),
+    ("predict --out is the working directory",
+     lambda p: p.predict("--model", p.model, "--out", "."), r"--out \.: is \(or contains\) the "
+     r"working directory", 2),
+    ("predict --out is a parent of the inputs",
+     lambda p: p.predict("--model", p.model, "--out", "scans"), r"--out scans: contains the "
+     r"input", 2),
+    ("predict --out inside the input folder",
+     lambda p: p.predict("--model", p.model, "--out", str(p.case.relative_to(p.root) / "pred")),
+     r"lies inside the input folder", 2),
+    ("predict --out contains the model",
+     lambda p: p.predict("--model", p.model, "--out", "models",
+                         inputs=(str(p.case.relative_to(p.root)),)),
+     r"--out models: contains the input models/lgg/unet\.keras", 2),
+    ("predict --out under a file",
+     lambda p: then((p.root / "f.txt").write_text("x"),
+                    p.predict("--model", p.model, "--out", "f.txt/pred")),
+     r"--out f\.txt/pred: cannot write there", 2),
+    ("predict --out with an unreadable marker",
+     lambda p: then((p.root / "old").mkdir(), (p.root / "old/.segstudy-predict.json").write_text(
+         "{"), p.predict("--model", p.model, "--out", "old")),
+     r"\.segstudy-predict\.json: unreadable marker", 2),
+    # --- predict: flags ----------------------------------------------------------------------
+    ("predict --batch-size 0", lambda p: p.predict("--model", p.model, "--out", "o",
+                                                   "--batch-size", "0"),
+     r"--batch-size: expected a positive integer, got 0", 2),
+    ("predict --batch-size -3", lambda p: p.predict("--model", p.model, "--out", "o",
+                                                    "--batch-size=-3"),
+     r"--batch-size: expected a positive integer, got -3", 2),
+    ("predict --batch-size not a number", lambda p: p.predict("--model", p.model, "--out", "o",
+                                                              "--batch-size", "many"),
+     r"--batch-size: expected an integer, got 'many'", 2),
+    ("predict --min-area negative", lambda p: p.predict("--model", p.model, "--out", "o",
+                                                        "--min-area=-5"),
+     r"--min-area: expected a positive number of pixels, got -5", 2),
+    ("predict --min-area 0", lambda p: p.predict("--model", p.model, "--out", "o",
+                                                 "--min-area", "0"),
+     r"--min-area: expected a positive number of pixels, got 0", 2),
+    ("predict without --out", lambda p: p.predict("--model", p.model),
+     r"the following arguments are required: --out", 2),
+    ("unknown subcommand", lambda p: ["-m", "segstudy", "train"], r"invalid choice: 'train'", 2),
+    # --- predict: the model ------------------------------------------------------------------
+    ("predict model missing", lambda p: p.predict("--model", "models/none.keras", "--out", "o"),
+     r"models/none\.keras: no such model; train it first", 2),
+    ("predict sidecar missing",
+     lambda p: then((p.root / "models/lgg/unet.json").unlink(),
+                    p.predict("--model", p.model, "--out", "o")),
+     r"unet\.json: the model's sidecar is missing", 2),
+    ("predict sidecar not JSON",
+     lambda p: then((p.root / "models/lgg/unet.json").write_text("{oops"),
+                    p.predict("--model", p.model, "--out", "o")), r"unet\.json: not valid JSON", 2),
+    ("predict sidecar from an older version",
+     lambda p: then(p.sidecar(lambda i: i.pop("input_size")),
+                    p.predict("--model", p.model, "--out", "o")),
+     r"unet\.json: missing input_size; .*retrain", 2),
+    ("predict sidecar channels nonsense",
+     lambda p: then(p.sidecar(lambda i: i.update(in_channels="three")),
+                    p.predict("--model", p.model, "--out", "o")),
+     r"in_channels: expected 1 or 3, got 'three'", 2),
+    ("predict sidecar zero std",
+     lambda p: then(p.sidecar(lambda i: i.update(norm={"mean": [0], "std": [0]})),
+                    p.predict("--model", p.model, "--out", "o")), r"unet\.json: norm: expected", 2),
+    ("predict sidecar negative min_area",
+     lambda p: then(p.sidecar(lambda i: i.update(decision={"min_area": -1})),
+                    p.predict("--model", p.model, "--out", "o")),
+     r"unet\.json: decision: expected", 2),
+    ("predict model file corrupt",
+     lambda p: then((p.root / "models/lgg/unet.keras").write_bytes(b"PK\x03\x04junk"),
+                    p.predict("--model", p.model, "--out", "o")),
+     r"unet\.keras: cannot load this model", 2),
+    # --- predict: the inputs -----------------------------------------------------------------
+    ("predict input missing", lambda p: p.predict("--model", p.model, "--out", "o",
+                                                  inputs=("nowhere.tif",)),
+     r"nowhere\.tif: no such file or folder", 2),
+    ("predict empty folder", lambda p: then((p.root / "empty").mkdir(), p.predict(
+        "--model", p.model, "--out", "o", inputs=("empty",))),
+     r"empty: folder holds no \.tif/\.tiff/\.png images", 2),
+    ("predict JPEG input", lambda p: then((p.root / "x.jpg").write_bytes(b"\xff\xd8"), p.predict(
+        "--model", p.model, "--out", "o", inputs=("x.jpg",))), r"x\.jpg: not a \.tif", 2),
+    ("predict corrupt TIFF", lambda p: then((p.root / "c.tif").write_bytes(b"II*\x00junk"),
+     p.predict("--model", p.model, "--out", "o", inputs=("c.tif",))),
+     r"c\.tif: not a readable TIFF", 2),
+    ("predict corrupt PNG", lambda p: then((p.root / "c.png").write_bytes(
+        b"\x89PNG\r\n\x1a\njunk"), p.predict("--model", p.model, "--out", "o", inputs=("c.png",))),
+     r"c\.png: not a readable PNG", 2),
+    ("predict 16-bit image", lambda p: then(_tif(p.root / "w.tif", np.zeros((32, 32), np.uint16)),
+     p.predict("--model", p.model, "--out", "o", inputs=("w.tif",))),
+     r"w\.tif: dtype uint16", 2),
+    ("predict 2-channel stack for an RGB model",
+     lambda p: then(_tif(p.root / "s.tif", np.zeros((2, 32, 32, 2), np.uint8)), p.predict(
+         "--model", p.model, "--out", "o", inputs=("s.tif",))), r"model expects 3", 2),
+    ("predict 4x4 image", lambda p: then(_tif(p.root / "t.tif", np.zeros((4, 4, 3), np.uint8)),
+     p.predict("--model", p.model, "--out", "o", inputs=("t.tif",))), r"too small to segment", 2),
+    ("predict .tif beside .png of one name",
+     lambda p: then(_tif(p.root / "d" / "a.tif", _rgb()), _tif(p.root / "d" / "a.png", _rgb()),
+                    p.predict("--model", p.model, "--out", "o", inputs=("d",))),
+     r"cannot be told apart", 2),
+    ("predict the same file twice",
+     lambda p: p.predict("--model", p.model, "--out", "o", inputs=(
+         str(p.case.relative_to(p.root)), str(p.case.relative_to(p.root) / f"{p.case.name}_1.tif")
+     )), r"the same file as", 2),
+    ("predict symlink loop",
+     lambda p: then((p.case / "loop").symlink_to(p.case, target_is_directory=True),
+                    p.predict("--model", p.model, "--out", "o")),
+     r"reached twice through symlinks", 2),
+    # --- params.yaml, through the stages -----------------------------------------------------
+    ("params.yaml missing", lambda p: then((p.root / "params.yaml").unlink(),
+                                           stage("prepare", "lgg")),
+     r"params\.yaml: not found", 2),
+    ("params.yaml not YAML", lambda p: then((p.root / "params.yaml").write_text("a: ["),
+                                            stage("prepare", "lgg")),
+     r"params\.yaml: not valid YAML", 2),
+    ("learning rate 'fast'", lambda p: p.param("train.lgg.learning_rate", "fast") +
+     stage("train_unet", "lgg"),
+     r"params\.yaml: train\.lgg\.learning_rate: expected a positive number, got 'fast'", 2),
+    ("batch size 0", lambda p: p.param("train.lgg.batch_size", 0) + stage("train_unet", "lgg"),
+     r"train\.lgg\.batch_size: expected a positive integer, got 0", 2),
+    ("epochs 2.5", lambda p: p.param("train.isbi2012.epochs", 2.5) +
+     stage("train_unet", "isbi2012"), r"train\.isbi2012\.epochs: expected a positive integer", 2),
+    ("repeated seed", lambda p: p.param("train.lgg.seeds", [1, 1]) + stage("train_unet", "lgg"),
+     r"train\.lgg\.seeds: expected no repeated items", 2),
+    ("unknown loss", lambda p: p.param("train.lgg.loss", "l1") + stage("train_unet", "lgg"),
+     r"train\.lgg\.loss: expected one of mse, bce, dice", 2),
+    ("misspelt key", lambda p: p.param("train.lgg.learning_rte", 0.1) + stage("train_unet", "lgg"),
+     r"train\.lgg\.learning_rte: unknown setting", 2),
+    ("missing key", lambda p: p.param("train.lgg.epochs", _DELETE) + stage("train_unet", "lgg"),
+     r"train\.lgg\.epochs: missing", 2),
+    ("resize_to true", lambda p: p.param("prepare.lgg.resize_to", True) + stage("prepare", "lgg"),
+     r"prepare\.lgg\.resize_to: expected a positive integer or null, got True", 2),
+    ("resize_to negative", lambda p: p.param("prepare.lgg.resize_to", -64) +
+     stage("prepare", "lgg"), r"prepare\.lgg\.resize_to: expected a positive integer", 2),
+    ("split by kfold", lambda p: p.param("prepare.lgg.split", {"by": "kfold", "counts": [1, 1, 1]})
+     + stage("prepare", "lgg"), r"prepare\.lgg\.split\.by: expected one of slice, patient", 2),
+    ("output activation relu", lambda p: p.param("model.lgg.output_activation", "relu") +
+     stage("train_unet", "lgg"), r"model\.lgg\.output_activation: expected one of tanh", 2),
+    ("GAN target unknown", lambda p: p.param("gan.metric", "bogus") +
+     stage("train_gan", "isbi2012", "iou"), r"gan\.metric: expected one of module", 2),
+    ("empty_iou 2", lambda p: p.param("evaluate.empty_iou", 2) + stage("evaluate", "lgg", "unet"),
+     r"evaluate\.empty_iou: expected a number in \[0, 1\], got 2", 2),
+    ("unknown data set in datasets", lambda p: p.param("datasets", ["mnist"]) +
+     stage("download", "lgg"), r"datasets: item 'mnist': expected one of isbi2012, lgg", 2),
+    # --- stages: their inputs and outputs ----------------------------------------------------
+    ("download of an unknown data set", lambda p: stage("download", "mnist"),
+     r"unknown dataset 'mnist'; choose one of isbi2012, lgg", 2),
+    ("download into a user's folder",
+     lambda p: then(_tif(p.root / "data/raw/isbi2012/mine.tif", _rgb()),
+                    stage("download", "isbi2012")),
+     r"data/raw/isbi2012: exists and holds files this project did not write", 2),
+    ("download from a corrupt mirror",
+     lambda p: then(write_isbi(p.root / "mirror/isbi2012", n=2, size=8),
+                    stage("download", "isbi2012")),
+     r"train-volume\.tif: checksum mismatch", 2),
+    ("prepare without raw data", lambda p: stage("prepare", "lgg"),
+     r"data/raw/lgg: missing; run the download stage first", 2),
+    ("train without prepared data", lambda p: stage("train_unet", "lgg"),
+     r"data/prepared/lgg: no split\.csv; run the prepare stage first", 2),
+    ("evaluate an unknown model", lambda p: stage("evaluate", "lgg", "best"),
+     r"unknown model 'best'", 2),
+    ("evaluate without prepared data", lambda p: stage("evaluate", "lgg", "unet"),
+     r"data/prepared/lgg: no split\.csv; run the prepare stage first", 2),
 ]
 
 
-@pytest.mark.parametrize(("name", "make", "message"), CASES, ids=[c[0] for c in CASES])
-def test_bad_input_is_refused_with_a_named_problem(tmp_path: Path, name, make, message):
-    action = make(tmp_path)
-    with pytest.raises(SegstudyError, match=message) as err:
-        action()
-    assert "\n" not in str(err.value), "one line"
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("models")
+    write_model(root / "lgg", "lgg", 3, "sigmoid", input_size=32, min_area=4)
+    return root
 
 
-def test_at_least_twenty_distinct_bad_inputs_are_covered():
-    assert len({c[0] for c in CASES}) >= 20
+@pytest.mark.parametrize(("name", "setup", "message", "code"), CASES, ids=[c[0] for c in CASES])
+def test_bad_input_ends_in_one_line_and_changes_nothing(tmp_path: Path, tiny_models: Path,
+                                                        name, setup, message, code):
+    project = Project(tmp_path, tiny_models)
+    argv = setup(project)
+    before = tree_digest(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env["SEGSTUDY_DATA_MIRROR"] = str(tmp_path / "mirror")
+    proc = subprocess.run([sys.executable, *argv], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == code, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got:\n{proc.stderr}"
+    assert lines[0].startswith("error: ")
+    assert re.search(message, lines[0]), lines[0]
+    assert tree_digest(tmp_path) == before, "the failed run changed files"
+
+
+def test_the_table_holds_at_least_forty_distinct_cases_across_every_entry_point(
+        tmp_path: Path, tiny_models: Path):
+    assert len({c[0] for c in CASES}) >= 40
+    entry_points = set()
+    for i, (_, setup, _, _) in enumerate(CASES):
+        (tmp_path / str(i)).mkdir()
+        argv = setup(Project(tmp_path / str(i), tiny_models))
+        entry_points.add(argv[2] if argv[0] == "-m" else Path(argv[0]).stem)
+    assert {"predict", "download", "prepare", "train_unet", "evaluate"} <= entry_points

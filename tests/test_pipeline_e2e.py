@@ -98,6 +98,24 @@ def test_quick_models_load_and_predict_masks_of_the_input_size(quick_project):
     assert (proj / "models/isbi2012/gan-iou-seeds/seed43.keras").is_file()
 
 
+def test_a_quick_lgg_model_predicts_mirror_scans_with_its_own_tumour_rule(quick_project,
+                                                                          tmp_path):
+    import json
+
+    import pandas as pd
+
+    proj, env = quick_project
+    info = json.loads((proj / "models/lgg/unet.json").read_text())
+    assert info["input_size"] == 64 and info["decision"]["chosen_on"] == "val"
+    case = SHARED_DATA / "lgg/kaggle_3m/TCGA_CS_4941_19960909"
+    _run([sys.executable, "-m", "segstudy", "predict", "--no-progress", "--model",
+          str(proj / "models/lgg/unet.keras"), str(case), "--out", str(tmp_path / "o")],
+         tmp_path, env)
+    table = pd.read_csv(tmp_path / "o" / "predictions.csv")
+    assert len(table) == len(list(case.glob("*_mask.tif")))
+    assert set(table["decision"]) <= {"Tumour", "No tumour"}
+
+
 def test_report_prints_the_papers_numbers_beside_ours_and_its_figures_exist(quick_project):
     proj, _ = quick_project
     report = (proj / "report" / "REPORT.md").read_text()
@@ -192,7 +210,7 @@ def test_bogus_gan_metric_fails_the_experiment_with_the_valid_names(quick_projec
     proc = subprocess.run([sys.executable, "-m", "segstudy.quick", "gan.metric=bogus"], cwd=proj,
                           env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode != 0
-    assert "choose one of module, squaring, percent, iou" in proc.stdout + proc.stderr
+    assert "gan.metric: expected one of module, squaring, percent, iou" in proc.stdout + proc.stderr
 
 
 def test_narrowing_gan_metrics_trains_only_what_is_missing(quick_project):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -11,20 +10,12 @@ import pytest
 import tifffile
 
 from segstudy.__main__ import main
-from segstudy.models.unet import build_unet
-from tests.conftest import write_lgg
+from tests.conftest import write_lgg, write_model
 
 
 def _model(folder: Path, dataset: str, channels: int, activation: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    model = build_unet(channels, base_filters=2, depth=2, output_activation=activation)
-    path = folder / "unet.keras"
-    model.save(path)
-    info = {"dataset": dataset, "in_channels": channels,
-            "mask_range": [-1.0, 1.0] if activation == "tanh" else [0.0, 1.0],
-            "norm": {"mean": [127.5] * channels, "std": [127.5] * channels}}
-    path.with_suffix(".json").write_text(json.dumps(info))
-    return path
+    size, rule = (32, 5) if dataset == "lgg" else (None, None)
+    return write_model(folder, dataset, channels, activation, input_size=size, min_area=rule)
 
 
 @pytest.fixture
@@ -92,7 +83,7 @@ def test_empty_folder_and_16_bit_images_are_refused(isbi_model, tmp_path, capsys
 def test_missing_model_says_to_train_first(tmp_path, capsys):
     assert main(["predict", "--model", str(tmp_path / "nope.keras"), "x.tif", "--out",
                  str(tmp_path / "o")]) == 2
-    assert "train it first" in capsys.readouterr().err
+    assert "no such model; train it first" in capsys.readouterr().err
 
 
 def test_help_explains_every_option(capsys):

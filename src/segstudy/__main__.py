@@ -4,31 +4,56 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import NoReturn
 
 from segstudy import SegstudyError
+from segstudy.stage import interrupt_on_sigterm
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m segstudy", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is the one line ``error: …`` (``--help`` shows the usage)."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"error: {message} (see --help)", file=sys.stderr)
+        sys.exit(2)
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _OneLineParser(prog="python -m segstudy", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
     p = sub.add_parser(
         "predict",
         help="segment images with a trained model",
         description="Segment images, multi-page TIFF stacks or kaggle_3m case folders with a "
-        "trained model. Normalisation and mask scale come from the model's sidecar JSON.",
+        "trained model. Everything about the model (normalisation, mask scale, input size, "
+        "Tumour rule) comes from its sidecar JSON; nothing is read from the working directory.",
     )
     p.add_argument("--model", required=True,
                    help="a trained model, e.g. models/lgg/unet.keras (with its .json beside it)")
     p.add_argument("inputs", nargs="+", metavar="INPUT",
-                   help="TIFF/PNG images, multi-page TIFF stacks, or folders of them")
+                   help="TIFF/PNG images, multi-page TIFF stacks, or folders of them (symlinked "
+                   "folders are followed)")
     p.add_argument("--out", required=True,
-                   help="output folder: masks, overlays and predictions.csv (created atomically)")
-    p.add_argument("--min-area", type=int, default=None,
-                   help="pixels (at training resolution) for a 'Tumour' decision; default: the "
-                   "value chosen on validation, read from metrics/<dataset>/<model>.json")
-    p.add_argument("--batch-size", type=int, default=8, help="slices per forward pass")
+                   help="output folder: new, empty, or one a previous predict wrote (only its "
+                   "own files are replaced); never an input's folder or the working directory")
+    p.add_argument("--min-area", type=_int, default=None,
+                   help="pixels (at the model's input size) for a 'Tumour' decision; default: "
+                   "the rule chosen on validation, from the model's sidecar")
+    p.add_argument("--batch-size", type=_int, default=8, help="slices per forward pass")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    interrupt_on_sigterm()
     try:
         from segstudy.predict import predict_paths
 
@@ -37,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     except SegstudyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("error: interrupted; no output was written (a previous one is unchanged)",
+              file=sys.stderr)
+        return 130
     print(f"wrote {csv}")
     return 0
 

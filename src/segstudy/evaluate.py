@@ -9,39 +9,23 @@ and a PNG.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import keras
 import numpy as np
 import pandas as pd
 
 from segstudy import SegstudyError
 from segstudy.data.pipeline import Prepared, predict_masks, to_mask_scale
 from segstudy.data.split import SPLITS
-from segstudy.detection import choose_min_area, classify
+from segstudy.detection import classify
+from segstudy.inference import load_model, read_sidecar
 from segstudy.io import atomic_path, write_json
 from segstudy.metrics import METRICS, binarise, region_scores
 
 log = logging.getLogger(__name__)
-
-
-def load_model(path: str | Path) -> tuple[keras.Model, dict[str, Any]]:
-    """A trained model (safe mode: no code from the file runs) and its sidecar JSON."""
-    path = Path(path)
-    info_path = path.with_suffix(".json")
-    if not path.is_file() or not info_path.is_file():
-        raise SegstudyError(f"{path}: model or its {info_path.name} is missing; train it first")
-    try:
-        model = keras.models.load_model(path, safe_mode=True, compile=False)
-    except Exception as exc:
-        raise SegstudyError(
-            f"{path}: cannot load this model ({type(exc).__name__}: {exc})"
-        ) from None
-    return model, json.loads(info_path.read_text())
 
 
 def per_sample_table(data: Prepared, pred: np.ndarray, rng: tuple[float, float],
@@ -113,8 +97,10 @@ def evaluate(dataset: str, model_name: str, prepared: str | Path, model_path: st
     if dataset == "lgg":
         has = (table["target_area"] > 0).to_numpy()
         area = table["pred_area"].to_numpy()
-        val, test = (table["split"] == "val").to_numpy(), (table["split"] == "test").to_numpy()
-        chosen = choose_min_area(area[val], has[val], float(cfg["lgg"]["recall_floor"]))
+        test = (table["split"] == "test").to_numpy()
+        chosen = info["decision"]  # chosen on val when the model was exported (training.card)
+        if chosen is None:
+            raise SegstudyError(f"{model_path}: its sidecar has no Tumour rule; retrain it")
         detection = classify(area[test], has[test], chosen["min_area"])
         _confusion_outputs(detection, live_dir, live_dir / "confusion.png",
                            f"{dataset} {model_name}, test split, min_area={chosen['min_area']}")
@@ -151,10 +137,10 @@ def over_seeds(dataset: str, data: Prepared, model_path: Path, rng: tuple[float,
                    key=lambda p: int(p.stem.removeprefix("seed")))
     if not paths:
         raise SegstudyError(f"{folder}: no seed models; rerun the stage that trains {model_path}")
-    primary_bytes = model_path.read_bytes()
+    primary_seed = int(read_sidecar(model_path)["seed"])
     per_seed: dict[str, dict[str, Any]] = {}
     for path in paths:
-        if path.read_bytes() == primary_bytes:  # the published first seed: scored already
+        if int(path.stem.removeprefix("seed")) == primary_seed:  # scored already
             table, pred_bin = primary
         else:
             model, info = load_model(path)

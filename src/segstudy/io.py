@@ -16,35 +16,61 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from segstudy import SegstudyError
+
 TMP_MARK = ".tmp-"
+OWNER_MARK = ".segstudy-output"  # in every folder a stage writes: "replace me" is allowed
 
 
 def _clear_stale(final: Path) -> None:
     for stale in final.parent.glob(f"{TMP_MARK}*-{final.name}"):
-        if stale.is_dir():
+        if stale.name.startswith(f"{TMP_MARK}old-") and not final.exists():
+            os.replace(stale, final)  # killed between the two renames: put the old result back
+        elif stale.is_dir():
             shutil.rmtree(stale, ignore_errors=True)
         else:
             stale.unlink(missing_ok=True)
+
+
+def check_replaceable(final: Path) -> None:
+    """Refuse to replace a folder this package did not write (no :data:`OWNER_MARK` inside)."""
+    if not final.exists() and not final.is_symlink():
+        return
+    if not final.is_dir() or final.is_symlink():
+        raise SegstudyError(f"{final}: exists and is not a folder this project wrote; move it "
+                            "away, then rerun")
+    if any(final.iterdir()) and not (final / OWNER_MARK).is_file():
+        raise SegstudyError(f"{final}: exists and holds files this project did not write; move "
+                            "it away (dvc repro removes its own outputs first), then rerun")
 
 
 @contextlib.contextmanager
 def atomic_path(final: str | os.PathLike, *, is_dir: bool = False) -> Iterator[Path]:
     """Yield a temporary path next to ``final``; rename it to ``final`` if the block succeeds.
 
-    On an exception the temporary path is removed and ``final`` is left as it was.
+    On an exception the temporary path is removed and ``final`` is left as it was. A folder is
+    replaced only when a previous run wrote it (``check_replaceable``), never a user's folder.
     """
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     _clear_stale(final)
+    if is_dir:
+        check_replaceable(final)
     # The temporary name ends with the final one: Keras checks suffixes such as ".weights.h5".
     tmp = Path(tempfile.mkdtemp(prefix=TMP_MARK, suffix="-" + final.name, dir=final.parent))
     if not is_dir:
         tmp.rmdir()
     try:
         yield tmp
+        if is_dir:
+            (tmp / OWNER_MARK).write_text("written by segstudy; replaced whole on the next run\n")
         if final.is_dir() and not final.is_symlink():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
+            old = final.with_name(f"{TMP_MARK}old-{os.getpid()}-{final.name}")
+            os.replace(final, old)
+            os.replace(tmp, final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, final)
     except BaseException:
         if tmp.is_dir():
             shutil.rmtree(tmp, ignore_errors=True)

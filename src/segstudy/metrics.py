@@ -27,8 +27,10 @@ from typing import Any
 
 import numpy as np
 
+from segstudy import config
+
 MaskRange = tuple[float, float]
-METRIC_NAMES = ("module", "squaring", "percent", "iou")
+METRIC_NAMES = config.METRIC_NAMES
 
 
 def _axes(x: Any) -> tuple[int, ...]:

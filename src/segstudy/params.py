@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from segstudy import DATASETS, SegstudyError
+from segstudy.config import check_params
 
 PARAMS_FILE = Path(os.environ.get("SEGSTUDY_PARAMS", "params.yaml"))
 
@@ -22,9 +23,12 @@ def load_params(path: str | os.PathLike | None = None) -> dict[str, Any]:
     except FileNotFoundError:
         raise SegstudyError(f"{path}: not found; run from the project's root") from None
     except yaml.YAMLError as exc:
-        raise SegstudyError(f"{path}: not valid YAML ({exc})") from None
+        where = getattr(exc, "problem_mark", None)
+        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+        raise SegstudyError(f"{path}: not valid YAML{at} ({getattr(exc, 'problem', exc)})") from None
     if not isinstance(params, dict):
         raise SegstudyError(f"{path}: expected a mapping at the top level")
+    check_params(params)  # every stage validates the whole file before it does any work
     return params
 
 
@@ -43,6 +47,13 @@ def section(params: Mapping[str, Any], dotted: str) -> Any:
             raise SegstudyError(f"params.yaml: missing key {where!r}")
         node = node[key]
     return node
+
+
+def tumour_rule_floor(params: Mapping[str, Any], dataset: str) -> float | None:
+    """``evaluate.<dataset>.recall_floor``: set only for data sets whose slices are classified
+    Tumour / No tumour (LGG); ``None`` elsewhere, and the model's sidecar then has no rule."""
+    floor = section(params, "evaluate").get(dataset, {}).get("recall_floor")
+    return None if floor is None else float(floor)
 
 
 def choice(value: Any, allowed: Iterable[str], name: str) -> str:

@@ -1,37 +1,36 @@
 """Run a trained model on new scans: single images, multi-page stacks, kaggle_3m folders.
 
-The model's sidecar JSON (``<model>.json``, written by training) holds the normalisation and
-mask scale, so nothing is re-guessed. Images are resized to the training resolution when the
-model was trained on resized data (``prepare.<dataset>.resize_to``), and masks back to the
-input's size. Writes, per input, a mask (``<name>_mask.png``, or a multi-page TIFF for a
-stack), an overlay PNG, and one ``predictions.csv`` with per-slice area and the Tumour /
-No-tumour decision at the validated ``min_area`` (from ``metrics/<dataset>/<model>.json``).
+Everything about the model comes from its sidecar (``segstudy.inference``): normalisation,
+mask scale, training size and the Tumour rule, so the result does not depend on the working
+directory. Each input keeps its path relative to the inputs' common folder under ``--out``:
+``<rel>_mask.png`` (or a multi-page ``<rel>_mask.tif`` for a stack) and ``<rel>_overlay.png``,
+plus one ``predictions.csv`` with per-slice area and, where the model has a rule, the Tumour /
+No-tumour decision. ``segstudy.outdir`` decides where writing is allowed.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
-import tifffile
 
 from segstudy import SegstudyError
 from segstudy.data.validate import LGG_SLICE_RE, read_tiff
-from segstudy.io import atomic_path
+from segstudy.inference import read_sidecar
+from segstudy.outdir import check_out_dir, output_folder
 
-IMAGE_SUFFIXES = {".tif", ".tiff", ".png"}
+IMAGE_SUFFIXES = (".tif", ".tiff", ".png")
 
 
 @dataclass
 class Item:
-    """One input unit: a single image or a stack, with where its outputs go."""
+    """One input unit: a single image or a stack, and the name its outputs take under --out."""
 
     source: Path
+    name: str  # relative path without suffix, e.g. "TCGA_CS_4941_19960909/TCGA_CS_4941_19960909_1"
     pixels: np.ndarray  # (N, H, W, C) uint8
     stack: bool
 
@@ -43,7 +42,7 @@ def read_image(path: Path) -> np.ndarray:
         try:
             return np.asarray(imread(path))
         except Exception as exc:
-            raise SegstudyError(f"{path}: not a readable PNG ({exc})") from None
+            raise SegstudyError(f"{path}: not a readable PNG ({type(exc).__name__})") from None
     return read_tiff(path)
 
 
@@ -66,27 +65,64 @@ def as_batch(arr: np.ndarray, path: Path, channels: int) -> tuple[np.ndarray, bo
             f"{path}: {arr.shape[-1]} channel(s), but the model expects {channels}; "
             "use the model trained on this kind of image"
         )
+    if min(arr.shape[1:3]) < 8:
+        raise SegstudyError(f"{path}: {arr.shape[1]}×{arr.shape[2]} pixels; too small to segment")
     return arr, stack
 
 
-def iter_inputs(paths: list[Path], channels: int) -> Iterator[Item]:
-    for path in paths:
+def _is_image(name: str) -> bool:
+    stem, suffix = os.path.splitext(name)
+    return suffix.lower() in IMAGE_SUFFIXES and not stem.endswith(("_mask", "_overlay"))
+
+
+def _walk(folder: Path) -> list[Path]:
+    """Image files under ``folder``, following symlinked folders; a folder reached twice (a link
+    loop or two links to one folder) is refused rather than read twice."""
+    seen: set[str] = set()
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen:
+            raise SegstudyError(f"{dirpath}: reached twice through symlinks (a loop, or two links "
+                                "to one folder); remove the extra link")
+        seen.add(real)
+        dirnames.sort()
+        found += [Path(dirpath) / f for f in filenames if _is_image(f)]
+    return found
+
+
+def find_inputs(given: list[Path]) -> list[tuple[Path, str]]:
+    """``(file, output name)`` for every image; names are paths relative to the inputs' common
+    folder, so equal file names in different folders stay apart."""
+    files: list[Path] = []
+    roots = []
+    for path in given:
         if path.is_dir():
-            files = sorted(
-                (f for f in path.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES
-                 and not f.stem.endswith("_mask")),
-                key=_natural_key,
-            )
-            if not files:
+            found = _walk(path)
+            if not found:
                 raise SegstudyError(f"{path}: folder holds no .tif/.tiff/.png images")
-            for f in files:
-                arr, stack = as_batch(read_image(f), f, channels)
-                yield Item(f, arr, stack)
+            files += found
+            roots.append(os.path.abspath(path))
         elif path.is_file():
-            arr, stack = as_batch(read_image(path), path, channels)
-            yield Item(path, arr, stack)
+            if path.suffix.lower() not in IMAGE_SUFFIXES:
+                raise SegstudyError(f"{path}: not a .tif/.tiff/.png image")
+            files.append(path)
+            roots.append(os.path.abspath(path.parent))
         else:
             raise SegstudyError(f"{path}: no such file or folder")
+    base = os.path.commonpath(roots)
+    named: dict[str, Path] = {}
+    real: dict[str, Path] = {}
+    for f in sorted(files, key=_natural_key):
+        name = Path(os.path.relpath(os.path.abspath(f), base)).with_suffix("").as_posix()
+        same_file = real.get(os.path.realpath(f))
+        if same_file is not None:
+            raise SegstudyError(f"{f}: the same file as {same_file}; give each input once")
+        if name in named:
+            raise SegstudyError(f"{f} and {named[name]}: cannot be told apart (both would write "
+                                f"{name}_mask); rename one or predict them separately")
+        named[name], real[os.path.realpath(f)] = f, f
+    return [(f, name) for name, f in named.items()]
 
 
 def _natural_key(p: Path) -> tuple:
@@ -94,87 +130,39 @@ def _natural_key(p: Path) -> tuple:
     return (str(p.parent), m["case"], int(m["slice"])) if m else (str(p.parent), p.name, 0)
 
 
-def training_size(info: dict[str, Any], params_path: Path = Path("params.yaml")) -> int | None:
-    """The square size the model was trained at, if its data were resized."""
-    if info.get("input_size"):
-        return int(info["input_size"])
-    if params_path.is_file():
-        import yaml
-
-        cfg = yaml.safe_load(params_path.read_text()).get("prepare", {}).get(info["dataset"], {})
-        return cfg.get("resize_to")
-    return None
+def check_options(min_area: Any, batch_size: Any) -> None:
+    if min_area is not None and (not isinstance(min_area, int) or min_area < 1):
+        raise SegstudyError(f"--min-area: expected a positive number of pixels, got {min_area!r}")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise SegstudyError(f"--batch-size: expected a positive integer, got {batch_size!r}")
 
 
 def predict_paths(model_path: str | Path, inputs: list[str | Path], out_dir: str | Path,
                   min_area: int | None = None, batch_size: int = 8,
                   progress: bool = True) -> Path:
     """Predict every input; return the CSV path. Outputs appear only when all succeeded."""
-    from skimage.transform import resize
-    from tqdm import tqdm
+    check_options(min_area, batch_size)
+    model_path, out_dir = Path(model_path), Path(out_dir)
+    info = read_sidecar(model_path)  # before TensorFlow starts: bad input fails in a second
+    given = [Path(p) for p in inputs]
+    check_out_dir(out_dir, given, model_path)
+    channels = int(info["in_channels"])
+    items = []
+    for source, name in find_inputs(given):  # read everything first: fail before writing
+        arr, stack = as_batch(read_image(source), source, channels)
+        items.append(Item(source, name, arr, stack))
+    if min_area is None and info["decision"] is not None:
+        min_area = info["decision"]["min_area"]
 
-    from segstudy.data.pipeline import predict_masks
-    from segstudy.evaluate import load_model
-    from segstudy.metrics import binarise
+    from segstudy.inference import load_model
+    from segstudy.predict_write import segment, write_item
 
-    model_path = Path(model_path)
     model, info = load_model(model_path)
-    channels, rng = int(info["in_channels"]), tuple(info["mask_range"])
-    size = training_size(info)
-    if min_area is None:
-        metrics = Path("metrics") / info["dataset"] / f"{model_path.stem}.json"
-        if metrics.is_file():
-            det = json.loads(metrics.read_text()).get("detection")
-            min_area = det["chosen_on_val"]["min_area"] if det else None
-    items = list(iter_inputs([Path(p) for p in inputs], channels))  # read all first: fail early
     rows = []
-    with atomic_path(out_dir, is_dir=True) as tmp:
-        for item in tqdm(items, desc="predict", unit="file", disable=not progress):
-            h, w = item.pixels.shape[1:3]
-            x = item.pixels
-            if size and (h, w) != (size, size):
-                x = np.stack([resize(im, (size, size), order=1, preserve_range=True,
-                                     anti_aliasing=True).round().astype(np.uint8) for im in x])
-            prob = predict_masks(model, x, info["norm"], batch_size)
-            if prob.shape[1:] != (h, w):
-                prob = np.stack([resize(p, (h, w), order=1, preserve_range=True) for p in prob])
-            mask = binarise(prob, rng).astype(np.uint8)
-            _write_outputs(tmp, item, mask)
-            scale = (h * w) / (size * size) if size else 1.0
-            for i, m in enumerate(mask):
-                area = int(m.sum())
-                row = {"input": str(item.source), "slice": i, "height": h, "width": w,
-                       "mask_area_px": area}
-                if min_area is not None:
-                    # min_area was validated at the training resolution; scale it to this size
-                    row["decision"] = "Tumour" if area >= min_area * scale else "No tumour"
-                rows.append(row)
+    with output_folder(out_dir) as tmp:
+        for item, mask in segment(model, info, items, batch_size, progress):
+            rows += write_item(tmp, item, mask, info["input_size"], min_area)
+        import pandas as pd
+
         pd.DataFrame(rows).to_csv(tmp / "predictions.csv", index=False)
-    return Path(out_dir) / "predictions.csv"
-
-
-def _write_outputs(folder: Path, item: Item, mask: np.ndarray) -> None:
-    from skimage.io import imsave
-
-    stem = item.source.stem
-    if item.stack:
-        tifffile.imwrite(folder / f"{stem}_mask.tif", mask * 255, compression="deflate")
-    else:
-        imsave(folder / f"{stem}_mask.png", mask[0] * 255, check_contrast=False)
-    _overlay(folder / f"{stem}_overlay.png", item.pixels[0], mask[0])
-
-
-def _overlay(path: Path, image: np.ndarray, mask: np.ndarray) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    shown = image[..., 1] if image.shape[-1] == 3 else image[..., 0]  # FLAIR for LGG
-    fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
-    ax.imshow(shown, cmap="gray")
-    if mask.any() and not mask.all():
-        ax.contour(mask, levels=[0.5], colors="red", linewidths=0.8)
-    ax.axis("off")
-    fig.savefig(path, bbox_inches="tight")
-    plt.close(fig)
+    return out_dir / "predictions.csv"

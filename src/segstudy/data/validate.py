@@ -6,6 +6,7 @@ The same readers serve the ``download`` stage (which validates before anything l
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,8 @@ def read_tiff(path: str | Path) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise SegstudyError(f"{path}: file not found")
+    quiet = logging.getLogger("tifffile")
+    was_disabled, quiet.disabled = quiet.disabled, True  # its log line would precede ours
     try:
         with tifffile.TiffFile(path) as tif:
             if len(tif.pages) == 0:
@@ -32,6 +35,8 @@ def read_tiff(path: str | Path) -> np.ndarray:
             arr = tif.asarray()
     except Exception as exc:  # tifffile raises many types for corrupt input
         raise SegstudyError(f"{path}: not a readable TIFF ({type(exc).__name__}: {exc})") from None
+    finally:
+        quiet.disabled = was_disabled
     if arr is None or arr.size == 0:
         raise SegstudyError(f"{path}: not a readable TIFF (no pixel data)")
     return arr

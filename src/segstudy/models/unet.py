@@ -17,10 +17,10 @@ from typing import Any
 import keras
 from keras import layers
 
-from segstudy import SegstudyError
+from segstudy import SegstudyError, config
 
 OUTPUT_RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
-HEADS = ("plain", "conv_bn_lrelu")
+HEADS = config.HEADS
 
 
 def mask_range(output_activation: str) -> tuple[float, float]:

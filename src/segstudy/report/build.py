@@ -20,8 +20,10 @@ import pandas as pd
 import yaml
 
 from segstudy import SegstudyError
+from segstudy.config import METRIC_NAMES
 from segstudy.data.split import SPLITS
 from segstudy.io import atomic_path
+from segstudy.params import choice
 from segstudy.report import figures
 
 PAPER = Path(__file__).with_name("paper_numbers.yaml")
@@ -98,10 +100,8 @@ def build_report(params: Mapping[str, Any], out: str | Path = "report") -> Path:
 def table2_metric(gan: Mapping[str, Any]) -> tuple[str, str | None]:
     """The discriminator target Table 2 shows: ``gan.metric`` when it was trained, else the first
     of ``gan.metrics`` (with a note saying so). A name that is no metric fails here."""
-    from segstudy.training.gan import check_metric
-
-    trained = [check_metric(m) for m in gan.get("metrics") or [gan["metric"]]]
-    metric = check_metric(gan["metric"])
+    trained = [choice(m, METRIC_NAMES, "gan.metrics") for m in gan.get("metrics") or [gan["metric"]]]
+    metric = choice(gan["metric"], METRIC_NAMES, "gan.metric")
     if metric in trained:
         return metric, None
     return trained[0], (f"`gan.metric={metric}` was not trained (`gan.metrics={trained}`): "

@@ -96,22 +96,38 @@ class BatchTimer(keras.callbacks.Callback):
 
 class LiveLogger(keras.callbacks.Callback):
     """Per-epoch metrics to dvclive (``dvc plots show`` draws them). Backend-agnostic, unlike
-    ``dvclive.keras.DVCLiveCallback`` which imports TensorFlow."""
+    ``dvclive.keras.DVCLiveCallback`` which imports TensorFlow.
 
-    def __init__(self, folder: Path, start_epoch: int = 0):
+    The curves' source of truth is ``history`` (a JSON list, one dict per epoch, in the run's
+    resume state), written atomically each epoch *before* ``BackupAndRestore`` saves (place
+    this callback before it). On resume from epoch ``start_epoch`` the dvclive folder is
+    rewritten from the first ``start_epoch`` entries, so a kill at any moment (before, between
+    or after the two writes) leaves curves with exactly one row per completed epoch.
+    """
+
+    def __init__(self, folder: Path, history: Path, start_epoch: int = 0):
         super().__init__()
         from dvclive import Live
 
-        # dvcyaml=None: the project's dvc.yaml declares the plots; dvclive must not edit it.
-        self.live = Live(str(folder), resume=start_epoch > 0, dvcyaml=None, save_dvc_exp=False)
-        if start_epoch:
-            self.live.step = start_epoch  # the step is the epoch, however the kill fell
+        self.history_file = history
+        done = json.loads(history.read_text()) if start_epoch and history.is_file() else []
+        self.history: list[dict[str, float]] = done[:start_epoch]
+        # resume=False clears the folder; dvcyaml=None: dvc.yaml declares the plots itself.
+        self.live = Live(str(folder), resume=False, dvcyaml=None, save_dvc_exp=False)
+        for row in self.history:
+            self._log(row)
+
+    def _log(self, row: dict[str, float]) -> None:
+        for k, v in row.items():
+            self.live.log_metric(k, v)
+        self.live.next_step()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        for k, v in (logs or {}).items():
-            if np.isscalar(v) and math.isfinite(float(v)):
-                self.live.log_metric(k, float(v))
-        self.live.next_step()
+        row = {k: float(v) for k, v in (logs or {}).items()
+               if np.isscalar(v) and math.isfinite(float(v))}
+        self.history.append(row)
+        write_json(self.history_file, self.history)
+        self._log(row)
 
     def on_train_end(self, logs: dict | None = None) -> None:
         self.live.end()

@@ -22,6 +22,7 @@ import keras
 import numpy as np
 
 from segstudy import SegstudyError
+from segstudy.config import PRECISIONS
 from segstudy.data.pipeline import Prepared, TrainBatches, predict_masks, to_mask_scale
 from segstudy.io import atomic_path, write_json
 from segstudy.metrics import iou
@@ -34,10 +35,10 @@ from segstudy.training.callbacks import (
     NaNGuard,
     ValidationScores,
 )
+from segstudy.training.card import model_card
 from segstudy.training.losses import make_loss
 
 log = logging.getLogger(__name__)
-PRECISIONS = ("float32", "mixed_bfloat16")
 
 
 class WarmupHold(keras.optimizers.schedules.LearningRateSchedule):
@@ -115,7 +116,7 @@ def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
                live_dir: str | Path, empty_iou: float = 1.0,
                resume_root: str | Path = ".resume", *, name: str = "unet",
                init_model: str | Path | None = None, hold_steps: int = 0,
-               keep_state: bool = False,
+               keep_state: bool = False, recall_floor: float | None = None,
                callbacks: Sequence[keras.callbacks.Callback] = ()) -> dict[str, Any]:
     """Train and write ``out_model`` (``.keras``) + its ``.json`` sidecar; return the summary.
 
@@ -125,6 +126,8 @@ def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
     state stays in ``resume_root`` (a multi-seed stage removes it once every seed is done, so
     a killed stage does not retrain the seeds it had finished). ``callbacks`` run after the
     study's own (validation scores are in ``logs`` by then), e.g. a benchmark's early stop.
+    ``recall_floor``: where slices are classified (LGG), the floor of the Tumour rule chosen on
+    validation for the sidecar (``segstudy.training.card``).
     """
     t_start = time.time()
     out_model = Path(out_model)
@@ -139,7 +142,7 @@ def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
             raise SegstudyError(f"{init_model}: missing; {name} starts from it, train it first")
         init_fp = hashlib.sha256(init_model.read_bytes()).hexdigest()
     key = run_key(dataset, name, dict(model_cfg), dict(train_cfg), seed, empty_iou,
-                  data_fingerprint(data), init_fp, hold_steps)
+                  data_fingerprint(data), init_fp, hold_steps, recall_floor)
     state = Path(resume_root) / f"{dataset}-{name}-{key}"
     finished = state / "final.json"
     if finished.is_file() and (state / "final.keras").is_file():
@@ -175,8 +178,8 @@ def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
         ValidationScores(validation_scorer(data, "val", rng_range, loss_fn, batch, empty_iou)),
         guard,
         keep,
+        LiveLogger(Path(live_dir), state / "curves.json", start_epoch),  # before the backup
         keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True),
-        LiveLogger(Path(live_dir), start_epoch),
         *callbacks,
     ]
     if start_epoch < epochs:
@@ -189,7 +192,7 @@ def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
     if not keep.weights.is_file():
         raise SegstudyError(f"train.{dataset}: no epoch produced a finite validation IoU")
 
-    export_generator(keep.weights, model_cfg, data.channels, state / "final.keras")
+    exported = export_generator(keep.weights, model_cfg, data.channels, state / "final.keras")
     best = keep.state()
     summary = {
         "dataset": dataset,
@@ -200,6 +203,7 @@ def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
         "norm": data.norm,
         "mask_range": list(rng_range),
         "in_channels": data.channels,
+        **model_card(exported, data, rng_range, train_cfg.get("tile"), recall_floor),
         "depth": int(model_cfg["depth"]),
         "params": int(model.count_params()),
         "epochs": epochs,

@@ -38,6 +38,7 @@ from segstudy.models.discriminator import build_discriminator
 from segstudy.models.unet import build_unet_from_params, mask_range
 from segstudy.params import choice
 from segstudy.training.callbacks import BatchTimer, KeepBest, LiveLogger, NaNGuard, ValidationScores
+from segstudy.training.card import model_card
 from segstudy.training.fit import (
     WarmupHold,
     configure,
@@ -249,7 +250,7 @@ def train_gan(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
               train_cfg: Mapping[str, Any], gan_cfg: Mapping[str, Any], seed: int,
               out_model: str | Path, live_dir: str | Path, empty_iou: float = 1.0,
               resume_root: str | Path = ".resume", *, init_model: str | Path | None = None,
-              keep_state: bool = False) -> dict[str, Any]:
+              keep_state: bool = False, recall_floor: float | None = None) -> dict[str, Any]:
     """Train the GAN; write ``out_model`` (the generator, ``.keras``), its ``.json`` sidecar
     and ``<stem>.discriminator.keras`` beside it; return the summary.
 
@@ -269,8 +270,9 @@ def train_gan(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
         if init_model is None or not Path(init_model).is_file():
             raise SegstudyError(f"{init_model}: missing; gan.init=unet needs train_unet first")
         init_fp = hashlib.sha256(Path(init_model).read_bytes()).hexdigest()
-    key = run_key(dataset, "gan", dict(model_cfg), dict(gan_cfg), train_cfg.get("augment"), seed,
-                  empty_iou, init_fp, data_fingerprint(data))
+    key = run_key(dataset, "gan", dict(model_cfg), dict(gan_cfg), train_cfg.get("augment"),
+                  train_cfg.get("tile"), seed, empty_iou, init_fp, data_fingerprint(data),
+                  recall_floor)
     state = Path(resume_root) / f"{dataset}-gan-{metric}-{key}"
     if (state / "final.json").is_file() and (state / "final.keras").is_file():
         return _publish_gan(state, out_model, keep_state)
@@ -296,7 +298,7 @@ def train_gan(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
                 keras.optimizers.Adam(float(gan_cfg["d_learning_rate"])))
 
     batches = TrainBatches(
-        data, data.indices("train"), rng_range, batch, train_cfg.get("augment", {}), seed + 1,
+        data, data.indices("train"), rng_range, batch, train_cfg.get("augment", {}), seed,
         steps=gan_cfg.get("steps_per_epoch"), tile=train_cfg.get("tile"), first_epoch=start_epoch,
     )
     first = first_selectable_epoch(hold, len(batches))
@@ -323,8 +325,8 @@ def train_gan(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
     timer, guard = BatchTimer(batch), NaNGuard(("g_loss", "d_loss"))
     keep = KeepBest(state, first_epoch=first)
     callbacks = [timer, ValidationScores(scores), guard, keep,
-                 keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True),
-                 LiveLogger(Path(live_dir), start_epoch)]
+                 LiveLogger(Path(live_dir), state / "curves.json", start_epoch),  # before backup
+                 keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True)]
     if start_epoch < epochs:
         gan.fit(batches, epochs=epochs, callbacks=callbacks, verbose=2)
     if guard.bad_epoch is not None:
@@ -338,13 +340,15 @@ def train_gan(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
         gan.discriminator.save(tmp)
     generator_weights = state / "generator.weights.h5"
     gan.generator.save_weights(generator_weights)
-    export_generator(generator_weights, model_cfg, data.channels, state / "final.keras")
+    exported = export_generator(generator_weights, model_cfg, data.channels,
+                                state / "final.keras")
     best = keep.state()
     summary = {
         "dataset": dataset, "model": f"gan-{metric}", "seed": seed, "metric": metric,
         "metric_power": power, "init": init,
         "supervised_weight": float(gan_cfg.get("supervised_weight", 0.0)),
         "norm": data.norm, "mask_range": list(rng_range), "in_channels": data.channels,
+        **model_card(exported, data, rng_range, train_cfg.get("tile"), recall_floor),
         "depth": int(model_cfg["depth"]), "params": int(generator.count_params()),
         "discriminator_params": int(discriminator.count_params()),
         "epochs": epochs, "first_selectable_epoch": first,

@@ -13,9 +13,9 @@ from typing import Any
 
 from keras import ops
 
-from segstudy import SegstudyError
+from segstudy import SegstudyError, config
 
-LOSS_NAMES = ("mse", "bce", "dice", "bce_dice", "soft_iou")
+LOSS_NAMES = config.LOSS_NAMES
 _SMOOTH = 1.0
 
 

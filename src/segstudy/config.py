@@ -1,0 +1,195 @@
+"""The shape of ``params.yaml``: every key's type, range or choices, checked before a stage works.
+
+``check_params(params)`` walks :data:`SCHEMA` and raises one ``SegstudyError`` for the first
+violation, worded ``params.yaml: train.lgg.learning_rate: expected a positive number, got
+'fast'``. A leaf is a checker (a function of the value that returns an error phrase or
+``None``); ``<ds>`` stands for every name in ``datasets``. Choice lists live here, so the
+modules that dispatch on a name import them from here (this module imports nothing heavy).
+Keys the schema does not name are refused too: a typo must not silently fall back to nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from segstudy import DATASETS, SegstudyError
+
+LOSS_NAMES = ("mse", "bce", "dice", "bce_dice", "soft_iou")
+METRIC_NAMES = ("module", "squaring", "percent", "iou")
+PRECISIONS = ("float32", "mixed_bfloat16")
+OUTPUT_ACTIVATIONS = ("tanh", "sigmoid")
+HEADS = ("plain", "conv_bn_lrelu")
+GAN_INITS = ("unet", "scratch")
+
+Checker = Callable[[Any], "str | None"]
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def positive_number(v: Any) -> str | None:
+    return None if _is_number(v) and v > 0 else "expected a positive number"
+
+
+def non_negative_number(v: Any) -> str | None:
+    return None if _is_number(v) and v >= 0 else "expected a number ≥ 0"
+
+
+def fraction(v: Any) -> str | None:
+    return None if _is_number(v) and 0 <= v <= 1 else "expected a number in [0, 1]"
+
+
+def positive_int(v: Any) -> str | None:
+    return None if _is_int(v) and v > 0 else "expected a positive integer"
+
+
+def non_negative_int(v: Any) -> str | None:
+    return None if _is_int(v) and v >= 0 else "expected an integer ≥ 0"
+
+
+def integer(v: Any) -> str | None:
+    return None if _is_int(v) else "expected an integer"
+
+
+def boolean(v: Any) -> str | None:
+    return None if isinstance(v, bool) else "expected true or false"
+
+
+def optional(check: Checker) -> Checker:
+    def inner(v: Any) -> str | None:
+        return None if v is None else (None if check(v) is None else f"{check(v)} or null")
+    return inner
+
+
+def one_of(*allowed: str) -> Checker:
+    def inner(v: Any) -> str | None:
+        return None if v in allowed else f"expected one of {', '.join(allowed)}"
+    return inner
+
+
+def list_of(check: Checker, *, unique: bool = True, length: int | None = None) -> Checker:
+    def inner(v: Any) -> str | None:
+        if not isinstance(v, list) or not v:
+            return "expected a non-empty list"
+        if length is not None and len(v) != length:
+            return f"expected a list of {length} items"
+        bad = [x for x in v if check(x) is not None]
+        if bad:
+            return f"item {bad[0]!r}: {check(bad[0])}"
+        if unique and len({repr(x) for x in v}) != len(v):
+            return "expected no repeated items"
+        return None
+    return inner
+
+
+def anything(v: Any) -> str | None:  # sections another module validates in full (download)
+    return None
+
+
+AUGMENT = {"flip": boolean, "rot90": boolean, "elastic": boolean, "affine": boolean,
+           # a transform's settings are needed only when it is on (checked in check_params)
+           "elastic_alpha": (non_negative_number, "optional"),
+           "elastic_sigma": (positive_number, "optional"),
+           "affine_degrees": (non_negative_number, "optional"),
+           "affine_scale": (fraction, "optional")}
+AUGMENT_SETTINGS = {"elastic": ("elastic_alpha", "elastic_sigma"),
+                    "affine": ("affine_degrees", "affine_scale")}
+MODEL = {"base_filters": positive_int, "depth": positive_int, "convs_per_block": positive_int,
+         "batchnorm": boolean, "head": one_of(*HEADS), "dropout": fraction,
+         "leaky_alpha": non_negative_number, "output_activation": one_of(*OUTPUT_ACTIVATIONS)}
+TRAIN = {"seeds": list_of(integer), "loss": one_of(*LOSS_NAMES),
+         "learning_rate": positive_number, "batch_size": positive_int, "epochs": positive_int,
+         "steps_per_epoch": optional(positive_int), "tile": optional(positive_int),
+         "precision": one_of(*PRECISIONS), "augment": (AUGMENT, "optional")}
+GAN_SCHEDULE = {"epochs": positive_int, "steps_per_epoch": positive_int,
+                "batch_size": positive_int, "g_learning_rate": positive_number,
+                "d_learning_rate": positive_number}
+
+SCHEMA: dict[str, Any] = {
+    "seed": integer,
+    "datasets": list_of(one_of(*DATASETS)),
+    "download": {"<ds>": anything},
+    "prepare": {
+        "isbi2012": {"normalise": one_of("range", "per_channel"),
+                     "split": {"rule": one_of("contiguous"),
+                               "counts": list_of(non_negative_int, unique=False, length=3)}},
+        "lgg": {"resize_to": optional(positive_int),
+                "normalise": one_of("per_channel", "range"),
+                "split": {"by": one_of("slice", "patient"),
+                          "counts": list_of(non_negative_int, unique=False, length=3)}},
+    },
+    "model": {"<ds>": MODEL},
+    "train": {"<ds>": TRAIN},
+    "evaluate": {"empty_iou": fraction, "lgg": {"recall_floor": fraction}},
+    "gan": {
+        "metric": one_of(*METRIC_NAMES), "metrics": list_of(one_of(*METRIC_NAMES)),
+        "metric_power": {name: positive_number for name in METRIC_NAMES},
+        "init": one_of(*GAN_INITS), "supervised_weight": non_negative_number,
+        "supervised_loss": one_of(*LOSS_NAMES), "d_steps": positive_int,
+        "d_warmup_steps": non_negative_int, "perturb_max": fraction,
+        "precision": one_of(*PRECISIONS),
+        "discriminator": {"base_filters": positive_int, "depth": positive_int,
+                          "convs_per_block": positive_int, "batchnorm": boolean,
+                          "extra_convs": non_negative_int, "dense_units": positive_int,
+                          "leaky_alpha": non_negative_number},
+        "<ds>": GAN_SCHEDULE,
+    },
+    "control": {"loss": one_of(*LOSS_NAMES)},
+    "bench": {"time_to_quality": {"target_val_iou": fraction, "max_epochs": positive_int}},
+}
+
+
+def _fail(where: str, problem: str, value: Any) -> SegstudyError:
+    return SegstudyError(f"params.yaml: {where}: {problem}, got {value!r}")
+
+
+def _walk(node: Any, schema: Any, where: str, active: tuple[str, ...]) -> None:
+    if isinstance(schema, tuple):  # (section, "optional")
+        schema = schema[0]
+    if callable(schema):
+        problem = schema(node)
+        if problem is not None:
+            raise _fail(where, problem, node)
+        return
+    if not isinstance(node, Mapping):
+        raise _fail(where, "expected a mapping of settings", node)
+    expanded: dict[str, tuple[Any, bool]] = {}  # name -> (schema, required)
+    for key, sub in schema.items():
+        if key == "<ds>":  # every data set may be configured; the active ones must be
+            expanded.update({ds: (sub, ds in active) for ds in DATASETS})
+        else:
+            expanded[key] = (sub, not isinstance(sub, tuple))
+    prefix = f"{where}." if where else ""
+    for key in node:
+        if key not in expanded:
+            raise SegstudyError(f"params.yaml: {prefix}{key}: unknown setting; known here: "
+                                f"{', '.join(expanded)}")
+    for key, (sub, required) in expanded.items():
+        if key in node:
+            _walk(node[key], sub, prefix + key, active)
+        elif required:
+            raise SegstudyError(f"params.yaml: {prefix}{key}: missing; add it (the project's "
+                                "params.yaml shows its meaning)")
+
+
+def check_params(params: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Raise ``SegstudyError`` naming the first key whose value is out of type, range or choice."""
+    if not isinstance(params, Mapping):
+        raise SegstudyError("params.yaml: expected a mapping at the top level")
+    _walk({"datasets": params.get("datasets")}, {"datasets": SCHEMA["datasets"]}, "", ())
+    _walk(params, SCHEMA, "", tuple(params["datasets"]))
+    for ds in params["datasets"]:
+        augment = params["train"][ds].get("augment", {})
+        for flag, keys in AUGMENT_SETTINGS.items():
+            for key in keys:
+                if augment.get(flag) and key not in augment:
+                    raise SegstudyError(f"params.yaml: train.{ds}.augment.{key}: missing; "
+                                        f"{flag}: true needs it")
+    return params

@@ -1,0 +1,96 @@
+"""A trained model as ``predict`` and ``evaluate`` use it: the ``.keras`` file and its sidecar.
+
+The sidecar (``<model>.json``, written by training) is the model's whole contract with the
+outside world, so a model folder copied anywhere predicts the same masks and decisions:
+
+- ``dataset``, ``in_channels``: what kind of image it takes;
+- ``norm``: the normalisation of its training data (``{"mean": [...], "std": [...]}``);
+- ``mask_range``: the output scale; a pixel is foreground above its midpoint (``binarise``);
+- ``input_size``: the square size every image is resized to, or ``null`` for a fully
+  convolutional model applied at the image's own resolution (ISBI, trained on tiles);
+- ``decision``: the Tumour / No-tumour rule chosen on validation (``{"min_area": pixels at
+  input_size, "recall_floor": ..., ...}``), or ``null`` where slices are not classified.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from segstudy import SegstudyError
+
+SIDECAR_KEYS = ("dataset", "in_channels", "norm", "mask_range", "input_size", "decision")
+
+
+def sidecar_path(model_path: str | Path) -> Path:
+    return Path(model_path).with_suffix(".json")
+
+
+def read_sidecar(model_path: str | Path) -> dict[str, Any]:
+    """The sidecar of ``model_path``, checked; one-line ``SegstudyError`` when it is unusable."""
+    model_path = Path(model_path)
+    path = sidecar_path(model_path)
+    if not model_path.is_file():
+        raise SegstudyError(f"{model_path}: no such model; train it first (dvc repro)")
+    if not path.is_file():
+        raise SegstudyError(f"{path}: the model's sidecar is missing; copy it beside "
+                            f"{model_path.name} or retrain")
+    try:
+        info = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SegstudyError(f"{path}: not valid JSON ({exc}); restore it or retrain") from None
+    if not isinstance(info, dict):
+        raise SegstudyError(f"{path}: expected a JSON object; restore it or retrain")
+    missing = [k for k in SIDECAR_KEYS if k not in info]
+    if missing:
+        raise SegstudyError(f"{path}: missing {', '.join(missing)}; the model was trained by an "
+                            "older version, retrain it (dvc repro)")
+    _check_fields(info, path)
+    return info
+
+
+def _check_fields(info: dict[str, Any], path: Path) -> None:
+    def bad(key: str, expected: str) -> SegstudyError:
+        return SegstudyError(f"{path}: {key}: expected {expected}, got {info[key]!r}; restore "
+                             "the sidecar or retrain")
+
+    channels = info["in_channels"]
+    if not isinstance(channels, int) or isinstance(channels, bool) or channels not in (1, 3):
+        raise bad("in_channels", "1 or 3")
+    norm = info["norm"]
+    if not (isinstance(norm, dict) and all(_numbers(norm.get(k)) for k in ("mean", "std"))
+            and all(s > 0 for s in norm["std"])):
+        raise bad("norm", "{'mean': [numbers], 'std': [positive numbers]}")
+    rng = info["mask_range"]
+    if not (_numbers(rng) and len(rng) == 2 and rng[0] < rng[1]):
+        raise bad("mask_range", "[low, high] with low < high")
+    size = info["input_size"]
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 8):
+        raise bad("input_size", "an integer ≥ 8 or null")
+    rule = info["decision"]
+    if rule is not None and not (isinstance(rule, dict) and _numbers([rule.get("min_area")])
+                                 and rule["min_area"] >= 1):
+        raise bad("decision", "{'min_area': a positive number, ...} or null")
+
+
+def _numbers(values: Any) -> bool:
+    return (isinstance(values, list) and len(values) > 0
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values))
+
+
+def load_model(path: str | Path) -> tuple[Any, dict[str, Any]]:
+    """A trained model (safe mode: no code from the file runs) and its checked sidecar."""
+    info = read_sidecar(path)
+    import keras
+
+    try:
+        model = keras.models.load_model(path, safe_mode=True, compile=False)
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise SegstudyError(f"{path}: cannot load this model ({type(exc).__name__}: {first}); "
+                            "restore it or retrain") from None
+    if int(model.input_shape[-1]) != int(info["in_channels"]):
+        raise SegstudyError(f"{path}: takes {model.input_shape[-1]} channels but its sidecar says "
+                            f"{info['in_channels']}; the two files do not belong together")
+    return model, info
