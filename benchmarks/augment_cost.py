@@ -21,13 +21,18 @@ ROOT = Path(__file__).resolve().parents[1]
 def main(argv: list[str]) -> int:
     if "--src" in argv:
         src = Path(argv[argv.index("--src") + 1]).resolve()
-        if not (src / "segstudy" / "data" / "pipeline.py").is_file():
-            print(f"--src {src}: no segstudy/data/pipeline.py there", file=sys.stderr)
+        if not (src / "segstudy" / "data").is_dir():
+            print(f"--src {src}: no segstudy/data there", file=sys.stderr)
             return 2
         sys.path.insert(0, str(src))
         for name in [m for m in sys.modules if m.startswith("segstudy")]:
             del sys.modules[name]
-    from segstudy.data import pipeline
+    import importlib
+
+    try:  # batches.py since the split of data/pipeline.py; older checkouts have pipeline.py
+        pipeline = importlib.import_module("segstudy.data.batches")
+    except ImportError:
+        pipeline = importlib.import_module("segstudy.data.pipeline")
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from bench import input_ms_per_batch, synthetic_prepared  # after segstudy's import

@@ -44,7 +44,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from segstudy.data.pipeline import Prepared, TrainBatches, normalise, predict_masks, to_mask_scale
+from segstudy.data.batches import TrainBatches
+from segstudy.data.prepared import Prepared, normalise, to_mask_scale
+from segstudy.inference import predict_masks
 from segstudy.io import write_json
 from segstudy.models.unet import build_unet_from_params, mask_range
 from segstudy.training.callbacks import BatchTimer
@@ -196,7 +198,8 @@ def peak_rss_of_training(dataset: str, params: dict, steps: int = 4) -> dict[str
             "import json,sys; from segstudy.training.fit import train_unet; "
             "a=json.loads(sys.argv[1]); "
             "train_unet(a['ds'], a['prep'], a['model'], a['train'], 0, "
-            "out_model=a['tmp']+'/m.keras', live_dir=a['tmp']+'/live', resume_root=a['tmp']); "
+            "out_model=a['tmp']+'/m.keras', live_dir=a['tmp']+'/live', resume_root=a['tmp'], "
+            "empty_iou=1.0); "
             "import re; from pathlib import Path; print('RSS_KIB', re.search(r'VmHWM:\\s*(\\d+)', "
             "Path('/proc/self/status').read_text()).group(1))")
         arg = json.dumps({"ds": dataset, "prep": str(prepared), "model": params["model"][dataset],

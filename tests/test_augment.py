@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from segstudy.data.pipeline import affine_warp, augment, elastic_field, warp
+from segstudy.data.augment import affine_warp, augment, elastic_field, warp
 
 
 def _image_and_mask(size: int = 96, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

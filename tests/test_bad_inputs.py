@@ -259,6 +259,7 @@ CASES: list[tuple[str, Callable[[Project], list[str]], str, int]] = [
      r"unknown dataset 'mnist'; choose one of isbi2012, lgg", 2),
     ("download into a user's folder",
      lambda p: then(_tif(p.root / "data/raw/isbi2012/mine.tif", _rgb()),
+                    (p.root / "mirror").mkdir(),
                     stage("download", "isbi2012")),
      r"data/raw/isbi2012: exists and holds files this project did not write", 2),
     ("download from a corrupt mirror",

@@ -59,16 +59,18 @@ out["g_kernels_unchanged"] = all(np.array_equal(k, w) for k, w in
 model, train = a["model"], {**a["train"], "epochs": 2, "steps_per_epoch": 3,
                             "precision": "mixed_bfloat16"}
 unet = train_unet("lgg", a["prep"], model, train, seed=3, out_model=tmp / "unet.keras",
-                  live_dir=tmp / "live", resume_root=tmp / "resume")
+                  live_dir=tmp / "live", resume_root=tmp / "resume", empty_iou=1.0)
 gan_cfg = {"metric": "iou", "metric_power": {"iou": 2}, "init": "unet", "d_steps": 1,
            "d_warmup_steps": 2, "perturb_max": 0.5, "precision": "mixed_bfloat16",
+           "supervised_weight": 0.0, "supervised_loss": "mse",
            "discriminator": {"base_filters": 2, "depth": 2, "convs_per_block": 1,
                              "extra_convs": 1, "dense_units": 4},
            "epochs": 2, "steps_per_epoch": 3, "batch_size": 4,
            "g_learning_rate": 1e-3, "d_learning_rate": 1e-3}
 metric_gan = train_gan("lgg", a["prep"], model, train, gan_cfg, 3,
                        out_model=tmp / "gan.keras", live_dir=tmp / "glive",
-                       resume_root=tmp / "resume", init_model=tmp / "unet.keras")
+                       resume_root=tmp / "resume", init_model=tmp / "unet.keras",
+                       empty_iou=1.0)
 start = keras.models.load_model(tmp / "unet.keras").get_weights()
 tuned = keras.models.load_model(tmp / "gan.keras").get_weights()
 out["gan_moved_generator"] = any(not np.allclose(s, t) for s, t in zip(start, tuned))

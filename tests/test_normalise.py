@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from segstudy.data.pipeline import normalise
+from segstudy.data.prepared import normalise
 
 NORM = {"mean": [31.5, 12.25, 40.0], "std": [41.3, 30.2, 50.7]}
 

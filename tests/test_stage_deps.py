@@ -79,10 +79,17 @@ def test_every_imported_module_is_a_dependency_of_its_stage(stage, script, deps)
     assert not missing, f"dvc.yaml stage {stage!r} imports but does not depend on {missing}"
 
 
+def test_every_listed_source_dependency_exists():
+    for stage, _, deps in _stages():
+        for dep in deps:
+            if dep.startswith(("src/", "stages/")):
+                assert (ROOT / dep).exists(), f"dvc.yaml stage {stage!r}: {dep} does not exist"
+
+
 def test_the_check_sees_a_function_level_import(tmp_path: Path):
     script = tmp_path / "stage.py"
     script.write_text("def main():\n    from segstudy.training.fit import train_unet\n")
     found = imported_modules(script)
     assert "src/segstudy/training/fit.py" in found
-    assert "src/segstudy/data/pipeline.py" in found  # fit's own import, followed
+    assert "src/segstudy/data/batches.py" in found  # fit's own imports, followed
     assert not _covered("src/segstudy/training/fit.py", ["src/segstudy/data"])

@@ -22,7 +22,8 @@ TINY_MODEL = {"base_filters": 2, "depth": 2, "convs_per_block": 1, "batchnorm": 
               "output_activation": "sigmoid"}
 TINY_TRAIN = {"loss": "mse", "learning_rate": 0.001, "batch_size": 4, "epochs": 6,
               "steps_per_epoch": 30, "tile": None, "precision": "float32",
-              "augment": {"flip": True, "affine": True}}
+              "augment": {"flip": True, "rot90": False, "elastic": False, "affine": True,
+                          "affine_degrees": 10.0, "affine_scale": 0.05}}
 
 
 def _project(tmp_path: Path) -> Path:
@@ -32,8 +33,11 @@ def _project(tmp_path: Path) -> Path:
     prep_cfg = {"resize_to": None, "normalise": "per_channel",
                 "split": {"by": "slice", "counts": [16, 4, 4]}}
     prepare("lgg", raw, proj / "data" / "prepared" / "lgg", prep_cfg, seed=1)
-    params = {"seed": 1, "prepare": {"lgg": prep_cfg}, "model": {"lgg": TINY_MODEL},
-              "train": {"lgg": {**TINY_TRAIN, "seeds": [1]}}, "evaluate": {"empty_iou": 1.0}}
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())  # complete: stages check it
+    params.update(seed=1, datasets=["lgg"])
+    params["prepare"]["lgg"], params["model"]["lgg"] = prep_cfg, TINY_MODEL
+    params["train"]["lgg"] = {**TINY_TRAIN, "seeds": [1]}
+    params["evaluate"]["empty_iou"] = 1.0
     (proj / "params.yaml").write_text(yaml.safe_dump(params))
     return proj
 
@@ -86,7 +90,7 @@ def test_same_seed_and_params_give_the_same_weights(tmp_path: Path):
     for run in ("a", "b"):
         train_unet("lgg", proj / "data/prepared/lgg", TINY_MODEL, cfg, seed=3,
                    out_model=tmp_path / run / "unet.keras", live_dir=tmp_path / run / "live",
-                   resume_root=tmp_path / run / "resume")
+                   resume_root=tmp_path / run / "resume", empty_iou=1.0)
         model = keras.models.load_model(tmp_path / run / "unet.keras")
         weights.append(model.get_weights())
     for wa, wb in zip(*weights, strict=True):
@@ -104,7 +108,7 @@ def test_nan_loss_stops_training_with_a_clear_error(tmp_path: Path):
     with pytest.raises(SegstudyError, match=r"train\.lgg: loss became NaN/inf.*learning_rate"):
         train_unet("lgg", proj / "data/prepared/lgg", TINY_MODEL, cfg, seed=1,
                    out_model=tmp_path / "out" / "unet.keras", live_dir=tmp_path / "live",
-                   resume_root=tmp_path / "resume")
+                   resume_root=tmp_path / "resume", empty_iou=1.0)
     assert not (tmp_path / "out" / "unet.keras").exists()
 
 
@@ -117,11 +121,11 @@ def test_fine_tune_holds_its_start_during_the_hold_and_selects_only_later_epochs
     cfg = {**TINY_TRAIN, "epochs": 3, "steps_per_epoch": 4}
     start = train_unet("lgg", proj / "data/prepared/lgg", TINY_MODEL, cfg, seed=2,
                        out_model=tmp_path / "start.keras", live_dir=tmp_path / "live0",
-                       resume_root=tmp_path / "resume")
+                       resume_root=tmp_path / "resume", empty_iou=1.0)
     assert start["first_selectable_epoch"] == 1
     tuned = train_unet("lgg", proj / "data/prepared/lgg", TINY_MODEL,
                        {**cfg, "loss": "soft_iou"}, seed=2, out_model=tmp_path / "ft.keras",
-                       live_dir=tmp_path / "live1", resume_root=tmp_path / "resume",
+                       live_dir=tmp_path / "live1", resume_root=tmp_path / "resume", empty_iou=1.0,
                        name="control", init_model=tmp_path / "start.keras", hold_steps=5)
     assert first_selectable_epoch(5, 4) == 2 and tuned["first_selectable_epoch"] == 2
     assert tuned["best_epoch"] >= 2

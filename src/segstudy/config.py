@@ -107,7 +107,7 @@ MODEL = {"base_filters": positive_int, "depth": positive_int, "convs_per_block":
 TRAIN = {"seeds": list_of(integer), "loss": one_of(*LOSS_NAMES),
          "learning_rate": positive_number, "batch_size": positive_int, "epochs": positive_int,
          "steps_per_epoch": optional(positive_int), "tile": optional(positive_int),
-         "precision": one_of(*PRECISIONS), "augment": (AUGMENT, "optional")}
+         "precision": one_of(*PRECISIONS), "augment": AUGMENT}
 GAN_SCHEDULE = {"epochs": positive_int, "steps_per_epoch": positive_int,
                 "batch_size": positive_int, "g_learning_rate": positive_number,
                 "d_learning_rate": positive_number}

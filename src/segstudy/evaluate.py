@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 
 from segstudy import SegstudyError
-from segstudy.data.pipeline import Prepared, predict_masks, to_mask_scale
+from segstudy.data.prepared import Prepared, to_mask_scale
 from segstudy.data.split import SPLITS
 from segstudy.detection import classify
-from segstudy.inference import load_model, read_sidecar
+from segstudy.inference import load_model, predict_masks, read_sidecar
 from segstudy.io import atomic_path, write_json
 from segstudy.metrics import METRICS, binarise, region_scores
 

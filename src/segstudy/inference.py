@@ -15,10 +15,14 @@ outside world, so a model folder copied anywhere predicts the same masks and dec
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from segstudy import SegstudyError
+from segstudy.data.prepared import normalise
 
 SIDECAR_KEYS = ("dataset", "in_channels", "norm", "mask_range", "input_size", "decision")
 
@@ -94,3 +98,27 @@ def load_model(path: str | Path) -> tuple[Any, dict[str, Any]]:
         raise SegstudyError(f"{path}: takes {model.input_shape[-1]} channels but its sidecar says "
                             f"{info['in_channels']}; the two files do not belong together")
     return model, info
+
+
+def pad_to_multiple(x: np.ndarray, multiple: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """Reflect-pad (N, H, W, C) so H and W divide by ``multiple``; return the original size."""
+    h, w = x.shape[1:3]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    if ph or pw:
+        x = np.pad(x, ((0, 0), (0, ph), (0, pw), (0, 0)), mode="reflect")
+    return x, (h, w)
+
+
+def predict_masks(model: Any, images: np.ndarray, norm: Mapping[str, Any],
+                  batch_size: int = 8, multiple: int = 16) -> np.ndarray:
+    """Model output (N, H, W) float32 on the mask scale for uint8 images (N, H, W, C); the one
+    inference path (training's validation, evaluate, predict)."""
+    import keras
+
+    out = []
+    for start in range(0, len(images), batch_size):
+        x, (h, w) = pad_to_multiple(normalise(np.asarray(images[start : start + batch_size]), norm),
+                                    multiple)
+        y = keras.ops.convert_to_numpy(model(x, training=False))
+        out.append(y[:, :h, :w, 0].astype(np.float32))
+    return np.concatenate(out) if out else np.zeros((0, *images.shape[1:3]), np.float32)

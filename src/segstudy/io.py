@@ -52,10 +52,10 @@ def atomic_path(final: str | os.PathLike, *, is_dir: bool = False) -> Iterator[P
     replaced only when a previous run wrote it (``check_replaceable``), never a user's folder.
     """
     final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    _clear_stale(final)
     if is_dir:
         check_replaceable(final)
+    created = make_parents(final)
+    _clear_stale(final)
     # The temporary name ends with the final one: Keras checks suffixes such as ".weights.h5".
     tmp = Path(tempfile.mkdtemp(prefix=TMP_MARK, suffix="-" + final.name, dir=final.parent))
     if not is_dir:
@@ -76,7 +76,24 @@ def atomic_path(final: str | os.PathLike, *, is_dir: bool = False) -> Iterator[P
             shutil.rmtree(tmp, ignore_errors=True)
         else:
             tmp.unlink(missing_ok=True)
+        remove_if_empty(created)
         raise
+
+
+def make_parents(path: Path) -> list[Path]:
+    """``mkdir -p`` of ``path``'s parent; return the folders it created, deepest first."""
+    created = [p for p in path.absolute().parents if not p.exists()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return created
+
+
+def remove_if_empty(folders: list[Path]) -> None:
+    """Undo ``make_parents`` after a failure: a failed run leaves no empty folders behind."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            break
 
 
 def write_json(path: str | os.PathLike, obj: Any) -> None:

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from segstudy import SegstudyError
+from segstudy.io import make_parents, remove_if_empty
 
 MARK = ".segstudy-predict.json"
 TMP_PREFIX = ".tmp-predict-"
@@ -108,14 +109,16 @@ def _signals_held() -> Iterator[None]:
 def output_folder(out: Path) -> Iterator[Path]:
     """Yield a temporary folder; when the block succeeds, its files become ``out``'s outputs."""
     parent = out.absolute().parent
+    created: list[Path] = []
     try:
-        parent.mkdir(parents=True, exist_ok=True)
+        created = make_parents(out)
         _clear_stale(parent)
         if out.is_dir():
             _clear_stale(out)
         tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", suffix="-" + out.name,
                                     dir=out if out.is_dir() else parent))
     except OSError as exc:
+        remove_if_empty(created)
         raise SegstudyError(f"--out {out}: cannot write there ({exc.strerror}); choose a "
                             "writable folder") from None
     try:
@@ -127,6 +130,10 @@ def output_folder(out: Path) -> Iterator[Path]:
                 _replace_inside(out, tmp, written)
             else:
                 os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        remove_if_empty(created)
+        raise
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

@@ -25,7 +25,8 @@ def load_params(path: str | os.PathLike | None = None) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
-        raise SegstudyError(f"{path}: not valid YAML{at} ({getattr(exc, 'problem', exc)})") from None
+        why = getattr(exc, "problem", None) or exc
+        raise SegstudyError(f"{path}: not valid YAML{at} ({why})") from None
     if not isinstance(params, dict):
         raise SegstudyError(f"{path}: expected a mapping at the top level")
     check_params(params)  # every stage validates the whole file before it does any work

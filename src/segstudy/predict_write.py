@@ -26,7 +26,7 @@ def segment(model: Any, info: dict[str, Any], items: list[Item], batch_size: int
     """Yield ``(item, mask)`` with ``mask`` (N, H, W) uint8 in {0, 1} at the item's own size."""
     from tqdm import tqdm
 
-    from segstudy.data.pipeline import predict_masks
+    from segstudy.inference import predict_masks
     from segstudy.metrics import binarise
 
     size = info["input_size"]

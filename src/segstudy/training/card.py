@@ -12,8 +12,9 @@ from typing import Any
 import keras
 import numpy as np
 
-from segstudy.data.pipeline import Prepared, predict_masks
+from segstudy.data.prepared import Prepared
 from segstudy.detection import choose_min_area
+from segstudy.inference import predict_masks
 from segstudy.metrics import binarise
 
 

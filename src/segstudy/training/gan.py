@@ -1,28 +1,15 @@
-"""Study A's GAN: the U-Net generator G is trained to maximise the quality that a learned
-discriminator D predicts for its masks (the MetricGAN idea, Fu et al. 2019).
+"""Train study A's GAN (``segstudy.training.metric_gan.MetricGAN``) on the shared run skeleton
+(``segstudy.training.run``): what is the GAN's own here is building G and D, compiling their
+two optimizers, and the validation score that also measures D's error on G's outputs.
 
-Each ``train_step``:
-
-1. D steps (``d_steps``): D is fitted by MSE to the *true* quality (``segstudy.metrics.quality``,
-   the function evaluation uses) of three masks per image: G's current output, the ground
-   truth (quality 1) and a perturbed ground truth (a random fraction of pixels flipped), so
-   D sees the whole range and not only G's neighbourhood.
-2. One G step: ``mean((D(G(x), x) - 1)^2) + supervised_weight * supervised_loss(y, G(x))``;
-   ``supervised_weight = 0`` is the paper's pure metric objective. For the first
-   ``d_warmup_steps`` steps G's learning rate is 0: an untrained D would otherwise send G
-   random gradients and undo the pre-trained U-Net before D has learnt anything.
-
-Logged: ``g_loss``, ``d_loss``, ``d_error`` (mean |D − true quality| on G's outputs) and
-``quality`` (mean true quality of G's outputs in the batch).
+The generator kept is the best on validation IoU among the epochs in which G was updated
+(after D's warm-up), so a GAN that only degrades its start shows as worse, not as equal. Its
+batch stream is the control's: same seed, batch size and steps (``Run.batches``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import shutil
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,281 +17,29 @@ import keras
 import numpy as np
 from keras import ops
 
-from segstudy import SegstudyError
-from segstudy.data.pipeline import Prepared, TrainBatches, normalise, predict_masks, to_mask_scale
-from segstudy.io import atomic_path, write_json
-from segstudy.metrics import METRIC_NAMES, iou, quality
+from segstudy.data.prepared import Prepared, normalise, to_mask_scale
+from segstudy.inference import predict_masks
+from segstudy.io import atomic_path
+from segstudy.metrics import iou, quality
 from segstudy.models.discriminator import build_discriminator
 from segstudy.models.unet import build_unet_from_params, mask_range
-from segstudy.params import choice
-from segstudy.training.callbacks import BatchTimer, KeepBest, LiveLogger, NaNGuard, ValidationScores
-from segstudy.training.card import model_card
-from segstudy.training.fit import (
+from segstudy.training.losses import make_loss
+from segstudy.training.metric_gan import MetricGAN, check_metric
+from segstudy.training.run import (
+    Run,
     WarmupHold,
     configure,
-    data_fingerprint,
-    done_epochs,
-    export_generator,
+    file_fingerprint,
     first_selectable_epoch,
     publish,
-    run_key,
 )
-from segstudy.training.losses import make_loss
+
+__all__ = ["MetricGAN", "check_metric", "train_gan"]
 
 
-def check_metric(name: str) -> str:
-    if name not in METRIC_NAMES:
-        raise SegstudyError(
-            f"params.yaml: gan.metric={name!r} is not valid; "
-            f"choose one of {', '.join(METRIC_NAMES)}"
-        )
-    return name
-
-
-class _OptimizerPair:
-    """What Keras' JAX trainer reads of ``model.optimizer``: the variables of G's and D's."""
-
-    built = True
-
-    def __init__(self, *optimizers: keras.optimizers.Optimizer):
-        self.optimizers = optimizers
-
-    @property
-    def variables(self) -> list:
-        return [v for opt in self.optimizers for v in opt.variables]
-
-    def build(self, variables: Any) -> None:  # built in MetricGAN.compile
-        pass
-
-
-class MetricGAN(keras.Model):
-    """Generator + quality-regressing discriminator; ``fit`` trains both (TensorFlow or JAX)."""
-
-    def __init__(self, generator: keras.Model, discriminator: keras.Model, metric: str,
-                 mask_range: tuple[float, float], power: float = 1.0,
-                 supervised_loss: Callable[[Any, Any], Any] | None = None,
-                 supervised_weight: float = 0.0, d_steps: int = 1,
-                 perturb_max: float = 0.5, seed: int = 0, **kwargs: Any):
-        super().__init__(**kwargs)
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        self.generator, self.discriminator = generator, discriminator
-        self.metric, self.power = check_metric(metric), float(power)
-        self.mask_range = (float(mask_range[0]), float(mask_range[1]))
-        self.supervised_loss, self.supervised_weight = supervised_loss, float(supervised_weight)
-        self.d_steps, self.perturb_max = int(d_steps), float(perturb_max)
-        self.trackers = {k: keras.metrics.Mean(name=k)
-                         for k in ("g_loss", "d_loss", "d_error", "quality")}
-
-    def compile(self, g_optimizer: keras.optimizers.Optimizer,
-                d_optimizer: keras.optimizers.Optimizer) -> None:
-        super().compile()
-        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
-        # Build optimizer state eagerly: variables cannot be created inside the traced step.
-        g_optimizer.build(self.generator.trainable_variables)
-        d_optimizer.build(self.discriminator.trainable_variables)
-        if keras.backend.backend() == "jax":
-            # JAX's fit threads `model.optimizer.variables` through each step: both optimizers'.
-            self.optimizer = _OptimizerPair(g_optimizer, d_optimizer)
-
-    @property
-    def metrics(self) -> list:
-        return list(self.trackers.values())
-
-    def call(self, x: Any, training: bool = False) -> Any:
-        return self.generator(x, training=training)
-
-    def true_quality(self, mask: Any, target: Any) -> Any:
-        """Per-sample target for D: the evaluation's metric, mapped to [0, 1], to ``power``."""
-        return quality(self.metric, mask, target, self.mask_range, self.power, xp=ops)
-
-    def judge(self, mask: Any, x: Any, training: bool = False) -> Any:
-        inp = ops.concatenate([ops.cast(mask, x.dtype), x], axis=-1)
-        return ops.cast(self.discriminator(inp, training=training)[:, 0], "float32")
-
-    def perturb(self, y: Any) -> Any:
-        lo, hi = self.mask_range
-        batch = ops.shape(y)[0]
-        rate = keras.random.uniform((batch, 1, 1, 1), 0.0, self.perturb_max,
-                                    seed=self.seed_generator)
-        flip = keras.random.uniform(ops.shape(y), seed=self.seed_generator) < rate
-        return ops.where(flip, lo + hi - y, y)
-
-    def build(self, input_shape: Any = None) -> None:  # sub-models are built already
-        self.built = True
-
-    def d_loss(self, x: Any, y: Any, fake: Any, q_fake: Any, pert: Any, q_pert: Any) -> Any:
-        """D's regression loss: MSE to the true quality of G's mask, the truth and a perturbed
-        truth, averaged."""
-        d_fake = self.judge(fake, x, training=True)
-        d_real = self.judge(y, x, training=True)
-        d_pert = self.judge(pert, x, training=True)
-        return (ops.mean(ops.square(d_fake - q_fake)) + ops.mean(ops.square(d_real - 1.0))
-                + ops.mean(ops.square(d_pert - q_pert))) / 3.0
-
-    def g_loss(self, x: Any, y: Any) -> tuple[Any, Any]:
-        """G's loss (D's verdict pushed to 1, plus the optional supervised term) and G's mask."""
-        fake = ops.cast(self.generator(x, training=True), "float32")
-        loss = ops.mean(ops.square(self.judge(fake, x) - 1.0))
-        if self.supervised_weight and self.supervised_loss is not None:
-            loss = loss + self.supervised_weight * ops.mean(self.supervised_loss(y, fake))
-        return loss, fake
-
-    def _log(self, g_loss: Any, d_loss: Any, fake: Any, q_fake: Any, x: Any, y: Any) -> dict:
-        d_err = ops.mean(ops.abs(self.judge(fake, x) - self.true_quality(fake, y)))
-        for k, v in (("g_loss", g_loss), ("d_loss", d_loss), ("d_error", d_err),
-                     ("quality", ops.mean(q_fake))):
-            self.trackers[k].update_state(v)
-        return {k: m.result() for k, m in self.trackers.items()}
-
-    def train_step(self, *args: Any) -> Any:
-        # Keras calls train_step(data) on TensorFlow and train_step(state, data) on JAX, whose
-        # steps are pure functions of the variables' values.
-        if keras.backend.backend() == "jax":
-            return self._jax_train_step(*args)
-        return self._tf_train_step(*args)
-
-    def _tf_train_step(self, data: Any) -> dict[str, Any]:
-        import tensorflow as tf
-
-        x, y = data
-        y = ops.cast(y, "float32")
-        fake, q_fake = self._fake_and_quality(x, y)
-        d_loss = ops.zeros(())
-        for _ in range(self.d_steps):
-            pert, q_pert = self._perturbed_and_quality(y)
-            with tf.GradientTape() as tape:
-                d_loss = self.d_loss(x, y, fake, q_fake, pert, q_pert)
-            d_vars = self.discriminator.trainable_variables
-            grads = tape.gradient(d_loss, d_vars)
-            self.d_optimizer.apply_gradients(zip(grads, d_vars, strict=True))
-        with tf.GradientTape() as tape:
-            g_loss, fake = self.g_loss(x, y)
-        g_vars = self.generator.trainable_variables
-        grads = tape.gradient(g_loss, g_vars)
-        self.g_optimizer.apply_gradients(zip(grads, g_vars, strict=True))
-        return self._log(g_loss, d_loss, fake, q_fake, x, y)
-
-    def _jax_train_step(self, state: Any, data: Any) -> tuple[dict[str, Any], Any]:
-        """The TensorFlow step, as a pure function: every variable's value is looked up in (and
-        written back to) ``values``, keyed by the variable, through Keras' ``StatelessScope``."""
-        import jax
-
-        trainable, non_trainable, optimizer_values, metric_values = state
-        model_vars = [*self.trainable_variables, *self.non_trainable_variables,
-                      *self.metrics_variables, *self.optimizer.variables]
-        values = dict(zip(map(id, model_vars),
-                          [*trainable, *non_trainable, *metric_values, *optimizer_values],
-                          strict=True))
-
-        def run(fn: Callable[[], Any], vals: dict) -> tuple[Any, dict]:
-            with keras.StatelessScope(state_mapping=[(v, vals[id(v)]) for v in model_vars]) as s:
-                out = fn()
-            return out, {id(v): s.get_current_value(v) for v in model_vars}
-
-        def step(opt: keras.optimizers.Optimizer, part: keras.Model,
-                 loss: Callable[[], Any], vals: dict) -> tuple[Any, Any, dict]:
-            """One optimizer step on ``part``'s trainable variables for ``loss``."""
-            tvars = part.trainable_variables
-
-            def loss_of(weights: list) -> tuple[Any, tuple[Any, dict]]:
-                trial = {**vals, **dict(zip(map(id, tvars), weights, strict=True))}
-                (value, aux), new = run(loss, trial)
-                return value, (aux, new)
-
-            (value, (aux, vals)), grads = jax.value_and_grad(loss_of, has_aux=True)(
-                [vals[id(v)] for v in tvars])
-            new_weights, new_opt = opt.stateless_apply(
-                [vals[id(v)] for v in opt.variables], grads, [vals[id(v)] for v in tvars])
-            vals.update(zip(map(id, tvars), new_weights, strict=True))
-            vals.update(zip(map(id, opt.variables), new_opt, strict=True))
-            return value, aux, vals
-
-        x, y = data
-        y = ops.cast(y, "float32")
-        (fake, q_fake), values = run(lambda: self._fake_and_quality(x, y), values)
-        d_loss = ops.zeros(())
-        for _ in range(self.d_steps):
-            (pert, q_pert), values = run(lambda: self._perturbed_and_quality(y), values)
-            d_loss, _, values = step(
-                self.d_optimizer, self.discriminator,
-                lambda: (self.d_loss(x, y, fake, q_fake, pert, q_pert), None),  # noqa: B023
-                values)
-        g_loss, fake, values = step(self.g_optimizer, self.generator,
-                                    lambda: self.g_loss(x, y), values)
-        logs, values = run(lambda: self._log(g_loss, d_loss, fake, q_fake, x, y), values)
-        new_state = tuple([values[id(v)] for v in group] for group in (
-            self.trainable_variables, self.non_trainable_variables, self.optimizer.variables,
-            self.metrics_variables))
-        return logs, new_state
-
-    def _fake_and_quality(self, x: Any, y: Any) -> tuple[Any, Any]:
-        fake = ops.cast(self.generator(x, training=True), "float32")
-        return fake, self.true_quality(fake, y)
-
-    def _perturbed_and_quality(self, y: Any) -> tuple[Any, Any]:
-        pert = self.perturb(y)
-        return pert, self.true_quality(pert, y)
-
-
-def train_gan(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
-              train_cfg: Mapping[str, Any], gan_cfg: Mapping[str, Any], seed: int,
-              out_model: str | Path, live_dir: str | Path, empty_iou: float = 1.0,
-              resume_root: str | Path = ".resume", *, init_model: str | Path | None = None,
-              keep_state: bool = False, recall_floor: float | None = None) -> dict[str, Any]:
-    """Train the GAN; write ``out_model`` (the generator, ``.keras``), its ``.json`` sidecar
-    and ``<stem>.discriminator.keras`` beside it; return the summary.
-
-    The generator kept is the best on validation IoU among the epochs in which G was updated
-    (after D's warm-up), so a GAN that only degrades its start shows as worse, not as equal.
-    ``keep_state`` as in ``segstudy.training.fit.train_unet``.
-    """
-    t_start = time.time()
-    metric = check_metric(gan_cfg["metric"])
-    power = gan_cfg.get("metric_power", {}).get(metric, 1)
-    init = choice(gan_cfg["init"], ("unet", "scratch"), "gan.init")
-    out_model = Path(out_model)
-    data = Prepared(prepared)
-    rng_range = mask_range(model_cfg["output_activation"])
-    init_fp = None
-    if init == "unet":
-        if init_model is None or not Path(init_model).is_file():
-            raise SegstudyError(f"{init_model}: missing; gan.init=unet needs train_unet first")
-        init_fp = hashlib.sha256(Path(init_model).read_bytes()).hexdigest()
-    key = run_key(dataset, "gan", dict(model_cfg), dict(gan_cfg), train_cfg.get("augment"),
-                  train_cfg.get("tile"), seed, empty_iou, init_fp, data_fingerprint(data),
-                  recall_floor)
-    state = Path(resume_root) / f"{dataset}-gan-{metric}-{key}"
-    if (state / "final.json").is_file() and (state / "final.keras").is_file():
-        return _publish_gan(state, out_model, keep_state)
-    backup = state / "backup"
-    start_epoch = done_epochs(backup)
-    epochs, batch = int(gan_cfg["epochs"]), int(gan_cfg["batch_size"])
-    hold = int(gan_cfg.get("d_warmup_steps", 0))
-
-    configure(seed, gan_cfg.get("precision", "float32"))
-    generator = build_unet_from_params(model_cfg, data.channels, name="generator")
-    if init_fp is not None:
-        generator.set_weights(keras.models.load_model(init_model, safe_mode=True).get_weights())
-    d_cfg = dict(gan_cfg.get("discriminator", {}))
-    discriminator = build_discriminator(1 + data.channels, **d_cfg)
-    sup_loss = make_loss(gan_cfg.get("supervised_loss", "mse"), rng_range)
-    gan = MetricGAN(generator, discriminator, metric, rng_range, power=power,
-                    supervised_loss=sup_loss,
-                    supervised_weight=float(gan_cfg.get("supervised_weight", 0.0)),
-                    d_steps=int(gan_cfg.get("d_steps", 1)),
-                    perturb_max=float(gan_cfg.get("perturb_max", 0.5)), seed=seed)
-    gan.build()
-    gan.compile(keras.optimizers.Adam(WarmupHold(float(gan_cfg["g_learning_rate"]), hold)),
-                keras.optimizers.Adam(float(gan_cfg["d_learning_rate"])))
-
-    batches = TrainBatches(
-        data, data.indices("train"), rng_range, batch, train_cfg.get("augment", {}), seed,
-        steps=gan_cfg.get("steps_per_epoch"), tile=train_cfg.get("tile"), first_epoch=start_epoch,
-    )
-    first = first_selectable_epoch(hold, len(batches))
-    if first > epochs:
-        raise SegstudyError(f"gan: d_warmup_steps={hold} leave G no update in {epochs} epochs of "
-                            f"{len(batches)} steps; lower gan.d_warmup_steps or raise the epochs")
+def gan_scorer(data: Prepared, metric: str, power: float, rng_range: tuple[float, float],
+               sup_loss: Any, batch: int, empty_iou: float) -> Any:
+    """Validation IoU and loss of G, and D's mean absolute error on G's outputs."""
     val_idx = data.indices("val")
     val_x = np.asarray(data.images[val_idx])
     val_y = to_mask_scale(np.asarray(data.masks[val_idx]), rng_range)[..., 0]
@@ -322,61 +57,78 @@ def train_gan(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
                 "loss": float(np.mean(loss)),
                 "d_error": float(np.mean(np.abs(judged - truth)))}
 
-    timer, guard = BatchTimer(batch), NaNGuard(("g_loss", "d_loss"))
-    keep = KeepBest(state, first_epoch=first)
-    callbacks = [timer, ValidationScores(scores), guard, keep,
-                 LiveLogger(Path(live_dir), state / "curves.json", start_epoch),  # before backup
-                 keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True)]
-    if start_epoch < epochs:
-        gan.fit(batches, epochs=epochs, callbacks=callbacks, verbose=2)
-    if guard.bad_epoch is not None:
-        raise SegstudyError(f"gan: loss became NaN/inf at epoch {guard.bad_epoch}; lower "
-                            "gan.g_learning_rate / gan.d_learning_rate and rerun")
-    if not keep.weights.is_file():
-        raise SegstudyError("gan: no epoch produced a finite validation IoU")
-    d_errors = _logged(live_dir, "val_d_error")
-    gan.load_weights(keep.weights)
-    with atomic_path(state / "final.discriminator.keras") as tmp:
+    return scores
+
+
+def train_gan(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
+              train_cfg: Mapping[str, Any], gan_cfg: Mapping[str, Any], seed: int,
+              out_model: str | Path, live_dir: str | Path, empty_iou: float,
+              resume_root: str | Path = ".resume", *, init_model: str | Path | None = None,
+              keep_state: bool = False, recall_floor: float | None = None) -> dict[str, Any]:
+    """Train the GAN; write ``out_model`` (the generator, ``.keras``), its ``.json`` sidecar
+    and ``<stem>.discriminator.keras`` beside it; return the summary. ``keep_state`` and
+    ``recall_floor`` as in ``segstudy.training.fit.train_unet``."""
+    metric = check_metric(gan_cfg["metric"])
+    power = gan_cfg["metric_power"][metric]
+    init = gan_cfg["init"]
+    out_model = Path(out_model)
+    data = Prepared(prepared)
+    rng_range = mask_range(model_cfg["output_activation"])
+    init_fp = (file_fingerprint(init_model, "gan.init=unet needs train_unet first")
+               if init == "unet" else None)
+    run = Run(dataset, f"gan-{metric}", data,
+              [dict(model_cfg), dict(gan_cfg), train_cfg["augment"], train_cfg["tile"], seed,
+               empty_iou, init_fp, recall_floor], resume_root, live_dir)
+    discriminator_file = (".discriminator.keras",)
+    done = run.finished()
+    if done is not None:
+        return publish(run.state, out_model, done, keep_state, discriminator_file)
+    epochs, batch = int(gan_cfg["epochs"]), int(gan_cfg["batch_size"])
+    hold = int(gan_cfg["d_warmup_steps"])
+
+    configure(seed, gan_cfg["precision"])
+    generator = build_unet_from_params(model_cfg, data.channels, name="generator")
+    if init_fp is not None:
+        generator.set_weights(keras.models.load_model(init_model, safe_mode=True).get_weights())
+    discriminator = build_discriminator(1 + data.channels, **gan_cfg["discriminator"])
+    sup_loss = make_loss(gan_cfg["supervised_loss"], rng_range)
+    gan = MetricGAN(generator, discriminator, metric, rng_range, power=float(power),
+                    supervised_loss=sup_loss,
+                    supervised_weight=float(gan_cfg["supervised_weight"]),
+                    d_steps=int(gan_cfg["d_steps"]),
+                    perturb_max=float(gan_cfg["perturb_max"]), seed=seed)
+    gan.build()
+    gan.compile(keras.optimizers.Adam(WarmupHold(float(gan_cfg["g_learning_rate"]), hold)),
+                keras.optimizers.Adam(float(gan_cfg["d_learning_rate"])))
+    batches = run.batches(rng_range, batch, train_cfg, gan_cfg["steps_per_epoch"], seed)
+    first = first_selectable_epoch(hold, len(batches))
+    run.fit(gan, batches, epochs, first,
+            gan_scorer(data, metric, float(power), rng_range, sup_loss, batch, empty_iou),
+            nan_keys=("g_loss", "d_loss"), where="gan",
+            nan_hint="lower gan.g_learning_rate / gan.d_learning_rate and rerun")
+
+    d_errors = _logged(run.live_dir, "val_d_error")
+    best_epoch = run.keep.state()["epoch"]
+    gan.load_weights(run.keep.weights)
+    with atomic_path(run.state / "final.discriminator.keras") as tmp:
         gan.discriminator.save(tmp)
-    generator_weights = state / "generator.weights.h5"
+    generator_weights = run.state / "generator.weights.h5"
     gan.generator.save_weights(generator_weights)
-    exported = export_generator(generator_weights, model_cfg, data.channels,
-                                state / "final.keras")
-    best = keep.state()
-    summary = {
-        "dataset": dataset, "model": f"gan-{metric}", "seed": seed, "metric": metric,
-        "metric_power": power, "init": init,
-        "supervised_weight": float(gan_cfg.get("supervised_weight", 0.0)),
-        "norm": data.norm, "mask_range": list(rng_range), "in_channels": data.channels,
-        **model_card(exported, data, rng_range, train_cfg.get("tile"), recall_floor),
-        "depth": int(model_cfg["depth"]), "params": int(generator.count_params()),
-        "discriminator_params": int(discriminator.count_params()),
-        "epochs": epochs, "first_selectable_epoch": first,
-        "best_epoch": best["epoch"], "best_val_iou": best["val_iou"],
-        "final_val_d_error": d_errors[-1] if d_errors else None,
-        "best_epoch_val_d_error": (d_errors[best["epoch"] - 1]
-                                   if len(d_errors) >= best["epoch"] else None),
-        "resumed_from_epoch": start_epoch,
-        "train_images_per_second": round(timer.images_per_second, 3),
-        "wall_seconds_this_run": round(time.time() - t_start, 1),
-        "precision": gan_cfg.get("precision", "float32"),
-        "keras": keras.__version__, "backend": keras.backend.backend(),
-    }
-    write_json(state / "final.json", summary)
-    return _publish_gan(state, out_model, keep_state)
+    own = {"metric": metric, "metric_power": power, "init": init,
+           "supervised_weight": float(gan_cfg["supervised_weight"]),
+           "discriminator_params": int(discriminator.count_params()),
+           "final_val_d_error": d_errors[-1] if d_errors else None,
+           "best_epoch_val_d_error": (d_errors[best_epoch - 1]
+                                      if len(d_errors) >= best_epoch else None)}
+    summary = run.export(generator_weights, model_cfg, rng_range, train_cfg, recall_floor, seed,
+                         epochs, first, gan_cfg["precision"], own)
+    return publish(run.state, out_model, summary, keep_state, discriminator_file)
 
 
-def _logged(live_dir: str | Path, name: str) -> list[float]:
+def _logged(live_dir: Path, name: str) -> list[float]:
     """One metric's per-epoch values from the run's dvclive curve (complete after a resume)."""
-    tsv = Path(live_dir) / "plots" / "metrics" / f"{name}.tsv"
+    tsv = live_dir / "plots" / "metrics" / f"{name}.tsv"
     if not tsv.is_file():
         return []
     rows = [line.split("\t") for line in tsv.read_text().splitlines()[1:] if line.strip()]
     return [float(r[-1]) for r in rows]
-
-
-def _publish_gan(state: Path, out_model: Path, keep_state: bool) -> dict[str, Any]:
-    summary = json.loads((state / "final.json").read_text())
-    with atomic_path(out_model.with_suffix(".discriminator.keras")) as tmp:
-        shutil.copyfile(state / "final.discriminator.keras", tmp)
-    return publish(state, out_model, summary, keep_state)

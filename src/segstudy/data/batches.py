@@ -1,0 +1,77 @@
+"""Streaming training batches, backend-agnostic (``keras.utils.PyDataset``).
+
+Each batch is read from the memory-mapped arrays, augmented and normalised on the fly by worker
+threads. Randomness is a pure function of ``(seed, epoch, batch index)``, so results do not
+depend on thread timing and a resumed run draws the same batches as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import keras
+import numpy as np
+
+from segstudy import SegstudyError
+from segstudy.data.augment import augment
+from segstudy.data.prepared import Prepared, normalise, to_mask_scale
+
+
+class TrainBatches(keras.utils.PyDataset):
+    """Shuffled, augmented training batches; whole images, or random square tiles of ``tile``.
+
+    ``first_epoch`` lets a resumed run continue the exact stream of an uninterrupted one.
+    """
+
+    def __init__(self, data: Prepared, indices: np.ndarray, mask_range: tuple[float, float],
+                 batch_size: int, augment_cfg: Mapping[str, Any], seed: int,
+                 steps: int | None = None, tile: int | None = None, first_epoch: int = 0,
+                 workers: int = 2):
+        super().__init__(workers=workers, use_multiprocessing=False, max_queue_size=4)
+        if len(indices) == 0:
+            raise SegstudyError(f"{data.folder}: the training split is empty")
+        self.data, self.indices = data, np.asarray(indices)
+        self.mask_range, self.batch_size = mask_range, int(batch_size)
+        self.augment_cfg, self.seed, self.tile = dict(augment_cfg), int(seed), tile
+        self.steps = int(steps) if steps else math.ceil(len(indices) / self.batch_size)
+        self._draws = np.full(self.steps, first_epoch, dtype=np.int64)
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def _epoch_of(self, i: int) -> int:
+        # Each index is requested once per epoch, so its request count *is* the epoch number,
+        # whatever order the worker threads run in.
+        with self._lock:
+            epoch = int(self._draws[i])
+            self._draws[i] += 1
+        return epoch
+
+    def __getitem__(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        epoch = self._epoch_of(i)
+        rng = np.random.default_rng([self.seed, epoch, i])
+        if self.tile:
+            chosen = rng.choice(self.indices, self.batch_size)
+        else:
+            order = np.random.default_rng([self.seed, epoch]).permutation(self.indices)
+            chosen = order[(i * self.batch_size) % len(order):][: self.batch_size]
+        xs, ys = [], []
+        for idx in chosen:
+            img, mask = self.data.images[idx], self.data.masks[idx]
+            if self.tile:
+                h, w = mask.shape
+                if self.tile > min(h, w):
+                    raise SegstudyError(f"train tile {self.tile} exceeds image size {h}x{w}")
+                y0, x0 = rng.integers(0, h - self.tile + 1), rng.integers(0, w - self.tile + 1)
+                img = img[y0 : y0 + self.tile, x0 : x0 + self.tile]
+                mask = mask[y0 : y0 + self.tile, x0 : x0 + self.tile]
+            img, mask = augment(np.asarray(img), np.asarray(mask), rng, self.augment_cfg)
+            xs.append(img)
+            ys.append(mask)
+        x = normalise(np.stack(xs), self.data.norm)
+        y = to_mask_scale(np.stack(ys), self.mask_range)
+        return x, y

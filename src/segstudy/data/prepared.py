@@ -1,0 +1,70 @@
+"""A prepared data set as stored by ``prepare``, and the one normalisation.
+
+Arrays stay uint8 on disk (memory-mapped, ``images.npy`` / ``masks.npy``) beside ``split.csv``
+and ``norm.json``; images are normalised on the fly, in training and inference alike. Needs no
+deep-learning framework, so a stage can open its data before TensorFlow starts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from segstudy import SegstudyError
+
+
+class Prepared:
+    """A prepared data set: memory-mapped arrays, the split table and the normalisation."""
+
+    def __init__(self, folder: str | Path):
+        folder = Path(folder)
+        if not (folder / "split.csv").is_file():
+            raise SegstudyError(f"{folder}: no split.csv; run the prepare stage first")
+        self.folder = folder
+        self.images = np.load(folder / "images.npy", mmap_mode="r")
+        self.masks = np.load(folder / "masks.npy", mmap_mode="r")
+        self.table = pd.read_csv(folder / "split.csv")
+        self.norm = json.loads((folder / "norm.json").read_text())
+        if len(self.table) != len(self.images) or self.images.shape[:3] != self.masks.shape:
+            raise SegstudyError(f"{folder}: arrays and split.csv disagree; rerun prepare")
+
+    def indices(self, split: str) -> np.ndarray:
+        return np.flatnonzero(self.table["split"].to_numpy() == split)
+
+    @property
+    def channels(self) -> int:
+        return int(self.images.shape[-1])
+
+
+def normalise(images: np.ndarray, norm: Mapping[str, Any]) -> np.ndarray:
+    """uint8 (..., C) → float32 ``(x - mean) / std`` per channel; the one normalisation.
+
+    A uint8 pixel has 256 values, so the formula is evaluated once per value and channel and
+    the images are mapped through that table (``cv2.LUT``): the same float32 numbers, 8× faster
+    than numpy's broadcast over a last axis of 3, which was half of paper B's input cost
+    (README, benchmark: optimisations).
+    """
+    mean = np.asarray(norm["mean"], np.float32)
+    std = np.asarray(norm["std"], np.float32)
+    images = np.asarray(images)
+    channels = images.shape[-1] if images.ndim else 0
+    if images.dtype != np.uint8 or images.size == 0 or images.ndim < 3 or channels > 4:
+        return (images.astype(np.float32) - mean) / std
+    # broadcast_to: a norm with one mean/std for every channel stays valid, as in the formula.
+    table = np.broadcast_to((np.arange(256, dtype=np.float32)[:, None] - mean) / std,
+                            (256, channels))
+    rows = np.ascontiguousarray(images).reshape(-1, images.shape[-2], channels)
+    mapped = cv2.LUT(rows, np.ascontiguousarray(table.reshape(1, 256, channels)))
+    return mapped.reshape(images.shape)
+
+
+def to_mask_scale(masks: np.ndarray, mask_range: tuple[float, float]) -> np.ndarray:
+    """{0, 1} masks (N, H, W) → (N, H, W, 1) float32 on the model's scale (lo, hi)."""
+    lo, hi = mask_range
+    return (lo + (hi - lo) * masks.astype(np.float32))[..., None]
