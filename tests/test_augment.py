@@ -70,6 +70,7 @@ def test_coarse_elastic_field_has_simard_full_resolution_rms_and_correlation_len
 def test_augment_with_zero_alpha_leaves_image_and_mask_unchanged():
     img, mask = _image_and_mask()
     out_img, out_mask = augment(img, mask, np.random.default_rng(0),
-                                {"elastic": True, "elastic_alpha": 0.0, "elastic_sigma": 4.0})
+                                {"flip": False, "rot90": False, "affine": False, "elastic": True,
+                                 "elastic_alpha": 0.0, "elastic_sigma": 4.0})
     np.testing.assert_array_equal(out_img, img)
     np.testing.assert_array_equal(out_mask, mask)

@@ -136,19 +136,20 @@ def _affine(img: np.ndarray, mask: np.ndarray, rng: np.random.Generator, degrees
 
 def augment(img: np.ndarray, mask: np.ndarray, rng: np.random.Generator,
             cfg: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    """Random flips, 90° rotations, elastic and small affine warps of one (image, mask) pair."""
-    if cfg.get("flip"):
+    """Random flips, 90° rotations, elastic and small affine warps of one (image, mask) pair.
+
+    ``cfg`` is ``train.<dataset>.augment``: every flag, and each enabled transform's settings
+    (``segstudy.config`` checks both; nothing here has a default)."""
+    if cfg["flip"]:
         if rng.random() < 0.5:
             img, mask = img[:, ::-1], mask[:, ::-1]
         if rng.random() < 0.5:
             img, mask = img[::-1], mask[::-1]
-    if cfg.get("rot90"):
+    if cfg["rot90"]:
         k = int(rng.integers(4))
         img, mask = np.rot90(img, k), np.rot90(mask, k)
-    if cfg.get("affine"):
-        img, mask = _affine(img, mask, rng, cfg.get("affine_degrees", 10.0),
-                            cfg.get("affine_scale", 0.05))
-    if cfg.get("elastic"):
-        img, mask = _elastic(img, mask, rng, cfg.get("elastic_alpha", 34.0),
-                             cfg.get("elastic_sigma", 4.0))
+    if cfg["affine"]:
+        img, mask = _affine(img, mask, rng, cfg["affine_degrees"], cfg["affine_scale"])
+    if cfg["elastic"]:
+        img, mask = _elastic(img, mask, rng, cfg["elastic_alpha"], cfg["elastic_sigma"])
     return np.ascontiguousarray(img), np.ascontiguousarray(mask)
