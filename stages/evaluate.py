@@ -1,7 +1,7 @@
 """DVC stage: evaluate one model (unet | control | gan-<metric>) of one data set on every
 split, the published seed in full and every seed's summary."""
 
-from segstudy import SegstudyError
+from segstudy import SegstudyError, layout
 from segstudy.config import METRIC_NAMES
 from segstudy.params import check_dataset, load_params, section
 from segstudy.stage import run_stage
@@ -19,9 +19,9 @@ def main(argv: list[str]) -> None:
     from segstudy.evaluate import evaluate
 
     result = evaluate(
-        dataset, model, f"data/prepared/{dataset}", f"models/{dataset}/{model}.keras",
-        section(params, "evaluate"), out_dir=f"metrics/{dataset}",
-        pred_path=f"predictions/{dataset}/{model}.npz", live_dir=f"plots/{dataset}/{model}_eval",
+        dataset, model, layout.prepared(dataset), layout.model(dataset, model),
+        section(params, "evaluate"), out_dir=layout.metrics_dir(dataset),
+        pred_path=layout.predictions(dataset, model), live_dir=layout.eval_plots(dataset, model),
     )
     test = result["test"]
     print(f"{dataset}/{model} test: IoU {test['iou']:.4f}, percent {test['percent']:.2f}")

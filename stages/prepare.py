@@ -1,5 +1,6 @@
 """DVC stage: normalise and split one data set into data/prepared/<dataset>."""
 
+from segstudy import layout
 from segstudy.data.prepare import prepare
 from segstudy.params import check_dataset, load_params, section
 from segstudy.stage import run_stage
@@ -10,8 +11,8 @@ def main(argv: list[str]) -> None:
     params = load_params()
     prepare(
         dataset,
-        f"data/raw/{dataset}",
-        f"data/prepared/{dataset}",
+        layout.raw(dataset),
+        layout.prepared(dataset),
         section(params, f"prepare.{dataset}"),
         int(section(params, "seed")),
     )

@@ -6,6 +6,7 @@ from the GAN is where the gradient comes from: the true metric instead of D's es
 
 from pathlib import Path
 
+from segstudy import layout
 from segstudy.params import check_dataset, load_params, section, tumour_rule_floor
 from segstudy.stage import run_stage
 from segstudy.training.seeds import check_seeds
@@ -28,14 +29,14 @@ def main(argv: list[str]) -> None:
 
     def one(seed: int, out: Path) -> dict:
         return train_unet(
-            dataset, f"data/prepared/{dataset}", section(params, f"model.{dataset}"), cfg, seed,
-            out_model=out, live_dir=f"plots/{dataset}/control/seed{seed}",
+            dataset, layout.prepared(dataset), section(params, f"model.{dataset}"), cfg, seed,
+            out_model=out, live_dir=layout.curves(dataset, "control", seed),
             empty_iou=float(section(params, "evaluate.empty_iou")), name="control",
-            init_model=f"models/{dataset}/unet-seeds/seed{seed}.keras",
+            init_model=layout.seed_model(dataset, "unet", seed),
             hold_steps=int(section(params, "gan.d_warmup_steps")), keep_state=True,
             recall_floor=tumour_rule_floor(params, dataset))
 
-    summary = train_seeds(seeds, Path(f"models/{dataset}/control.keras"), one)
+    summary = train_seeds(seeds, layout.model(dataset, "control"), one)
     for s in summary["seeds"]:
         print(f"{dataset} control seed {s['seed']}: best val IoU {s['best_val_iou']:.4f} at "
               f"epoch {s['best_epoch']}/{summary['epochs']}")

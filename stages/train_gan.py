@@ -3,7 +3,7 @@ discriminator target and every seed → models/<dataset>/gan-<metric>.keras (+ -
 
 from pathlib import Path
 
-from segstudy import DATASETS, SegstudyError
+from segstudy import DATASETS, SegstudyError, layout
 from segstudy.config import METRIC_NAMES
 from segstudy.params import check_dataset, choice, load_params, section, tumour_rule_floor
 from segstudy.stage import run_stage
@@ -28,13 +28,13 @@ def main(argv: list[str]) -> None:
 
     def one(seed: int, out: Path) -> dict:
         return train_gan(
-            dataset, f"data/prepared/{dataset}", section(params, f"model.{dataset}"), train_cfg,
-            gan_cfg, seed, out_model=out, live_dir=f"plots/{dataset}/gan-{metric}/seed{seed}",
+            dataset, layout.prepared(dataset), section(params, f"model.{dataset}"), train_cfg,
+            gan_cfg, seed, out_model=out, live_dir=layout.curves(dataset, f"gan-{metric}", seed),
             empty_iou=float(section(params, "evaluate.empty_iou")),
-            init_model=f"models/{dataset}/unet-seeds/seed{seed}.keras", keep_state=True,
+            init_model=layout.seed_model(dataset, "unet", seed), keep_state=True,
             recall_floor=tumour_rule_floor(params, dataset))
 
-    summary = train_seeds(seeds, Path(f"models/{dataset}/gan-{metric}.keras"), one)
+    summary = train_seeds(seeds, layout.model(dataset, f"gan-{metric}"), one)
     for s in summary["seeds"]:
         print(f"{dataset} gan-{metric} seed {s['seed']}: best val IoU {s['best_val_iou']:.4f} "
               f"at epoch {s['best_epoch']}/{summary['epochs']}, D error {s['final_val_d_error']}")

@@ -3,6 +3,7 @@ models/<dataset>/unet-seeds/seed<S>.keras; the first seed also as models/<datase
 
 from pathlib import Path
 
+from segstudy import layout
 from segstudy.params import check_dataset, load_params, section, tumour_rule_floor
 from segstudy.stage import run_stage
 from segstudy.training.seeds import check_seeds
@@ -20,12 +21,12 @@ def main(argv: list[str]) -> None:
 
     def one(seed: int, out: Path) -> dict:
         return train_unet(
-            dataset, f"data/prepared/{dataset}", section(params, f"model.{dataset}"), train_cfg,
-            seed, out_model=out, live_dir=f"plots/{dataset}/unet/seed{seed}",
+            dataset, layout.prepared(dataset), section(params, f"model.{dataset}"), train_cfg,
+            seed, out_model=out, live_dir=layout.curves(dataset, "unet", seed),
             empty_iou=float(section(params, "evaluate.empty_iou")), keep_state=True,
             recall_floor=tumour_rule_floor(params, dataset))
 
-    summary = train_seeds(seeds, Path(f"models/{dataset}/unet.keras"), one)
+    summary = train_seeds(seeds, layout.model(dataset, "unet"), one)
     for s in summary["seeds"]:
         print(f"{dataset} unet seed {s['seed']}: best val IoU {s['best_val_iou']:.4f} at epoch "
               f"{s['best_epoch']}/{summary['epochs']}, {s['wall_seconds_this_run']} s")

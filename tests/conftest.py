@@ -13,6 +13,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 ROOT = Path(__file__).resolve().parents[1]
+# Every build_unet / build_discriminator argument (the builders have no defaults): tiny models.
+TINY_UNET = {"base_filters": 2, "depth": 2, "convs_per_block": 1, "batchnorm": True,
+             "head": "conv_bn_lrelu", "dropout": 0.0, "leaky_alpha": 0.01,
+             "output_activation": "sigmoid"}
+TINY_D = {"base_filters": 4, "depth": 2, "convs_per_block": 1, "batchnorm": False,
+          "extra_convs": 2, "dense_units": 8, "leaky_alpha": 0.2}
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
@@ -62,7 +68,7 @@ def write_model(folder: Path, dataset: str, channels: int, activation: str,
     from segstudy.models.unet import build_unet
 
     folder.mkdir(parents=True, exist_ok=True)
-    model = build_unet(channels, base_filters=2, depth=2, output_activation=activation)
+    model = build_unet(channels, **{**TINY_UNET, "output_activation": activation})
     path = folder / "unet.keras"
     model.save(path)
     info = {"dataset": dataset, "seed": 42, "in_channels": channels,

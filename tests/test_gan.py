@@ -11,6 +11,7 @@ from segstudy.metrics import iou, module, percent, squaring
 from segstudy.models.discriminator import build_discriminator
 from segstudy.models.unet import build_unet
 from segstudy.training.gan import MetricGAN, check_metric
+from tests.conftest import TINY_D, TINY_UNET
 
 A = (-1.0, 1.0)
 
@@ -18,9 +19,10 @@ A = (-1.0, 1.0)
 def _gan(metric: str = "iou", power: float = 2.0, g_lr: float = 1e-3, d_lr: float = 1e-3,
          d_steps: int = 1) -> MetricGAN:
     keras.utils.set_random_seed(0)
-    g = build_unet(1, base_filters=4, depth=2, batchnorm=False, head="plain",
-                   output_activation="tanh", name="g")
-    d = build_discriminator(2, base_filters=4, depth=2, extra_convs=2, dense_units=8)
+    g = build_unet(1, **{**TINY_UNET, "base_filters": 4, "convs_per_block": 2, "batchnorm": False,
+                         "head": "plain",
+                         "output_activation": "tanh"}, name="g")
+    d = build_discriminator(2, **TINY_D)
     gan = MetricGAN(g, d, metric, A, power=power, d_steps=d_steps, seed=0)
     gan.build()
     gan.compile(keras.optimizers.Adam(g_lr), keras.optimizers.Adam(d_lr))

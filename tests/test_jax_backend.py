@@ -33,9 +33,10 @@ out = {"backend": keras.backend.backend()}
 
 # GAN steps with G frozen: D alone learns, so its error on G's masks must fall; G unchanged.
 keras.utils.set_random_seed(0)
-g = build_unet(1, base_filters=4, depth=2, batchnorm=True, head="plain",
-               output_activation="tanh", name="g")
-d = build_discriminator(2, base_filters=4, depth=2, extra_convs=2, dense_units=8)
+g = build_unet(1, base_filters=4, depth=2, convs_per_block=2, batchnorm=True, head="plain",
+               dropout=0.0, leaky_alpha=0.01, output_activation="tanh", name="g")
+d = build_discriminator(2, base_filters=4, depth=2, convs_per_block=1, batchnorm=False,
+                        extra_convs=2, dense_units=8, leaky_alpha=0.2)
 gan = MetricGAN(g, d, "iou", (-1.0, 1.0), power=2.0, seed=0)
 gan.build()
 gan.compile(keras.optimizers.Adam(0.0), keras.optimizers.Adam(3e-3))
@@ -64,7 +65,8 @@ gan_cfg = {"metric": "iou", "metric_power": {"iou": 2}, "init": "unet", "d_steps
            "d_warmup_steps": 2, "perturb_max": 0.5, "precision": "mixed_bfloat16",
            "supervised_weight": 0.0, "supervised_loss": "mse",
            "discriminator": {"base_filters": 2, "depth": 2, "convs_per_block": 1,
-                             "extra_convs": 1, "dense_units": 4},
+                             "batchnorm": False, "extra_convs": 1, "dense_units": 4,
+                             "leaky_alpha": 0.2},
            "epochs": 2, "steps_per_epoch": 3, "batch_size": 4,
            "g_learning_rate": 1e-3, "d_learning_rate": 1e-3}
 metric_gan = train_gan("lgg", a["prep"], model, train, gan_cfg, 3,

@@ -25,7 +25,7 @@ from segstudy.params import check_dataset, choice
 from segstudy.training.gan import check_metric
 from segstudy.training.losses import make_loss
 from segstudy.training.seeds import check_seeds
-from tests.conftest import write_isbi, write_lgg
+from tests.conftest import TINY_UNET, write_isbi, write_lgg
 
 
 def _case(root: Path) -> Path:
@@ -145,7 +145,7 @@ CASES = [
      "module, squaring, percent, iou"),
     ("unknown loss", lambda t: lambda: make_loss("l1", (0, 1)), "mse, bce, dice"),
     ("unknown output activation",
-     lambda t: lambda: build_unet(1, base_filters=2, output_activation="relu"),
+     lambda t: lambda: build_unet(1, **{**TINY_UNET, "output_activation": "relu"}),
      "output_activation='relu'"),
     ("unknown split rule", lambda t: lambda: choice("kfold", ("slice", "patient"), "split.by"),
      "split.by='kfold' is not valid"),

@@ -7,6 +7,7 @@ import pytest
 from segstudy import SegstudyError
 from segstudy.models.unet import build_unet
 from segstudy.training.losses import make_loss
+from tests.conftest import TINY_UNET
 
 
 def _types(model):
@@ -14,7 +15,7 @@ def _types(model):
 
 
 def test_paper_b_blocks_are_conv_bn_leakyrelu_with_conv_head():
-    model = build_unet(3, base_filters=4, depth=4, batchnorm=True, head="conv_bn_lrelu")
+    model = build_unet(3, **{**TINY_UNET, "base_filters": 4, "depth": 4, "convs_per_block": 2})
     types = _types(model)
     conv_idx = [i for i, t in enumerate(types) if t == "Conv2D"]
     for i in conv_idx[:-1]:  # every hidden conv is followed by BN then LeakyReLU
@@ -27,7 +28,8 @@ def test_paper_b_blocks_are_conv_bn_leakyrelu_with_conv_head():
 
 
 def test_paper_a_is_plain_unet_with_leaky_relu_and_tanh_head():
-    model = build_unet(1, base_filters=4, batchnorm=False, head="plain", output_activation="tanh")
+    model = build_unet(1, **{**TINY_UNET, "base_filters": 4, "depth": 4, "convs_per_block": 2,
+                             "batchnorm": False, "head": "plain", "output_activation": "tanh"})
     types = _types(model)
     assert "BatchNormalization" not in types and "ReLU" not in types
     assert types.count("LeakyReLU") == 2 * 9  # two convs in each of 4+1+4 blocks
@@ -39,7 +41,7 @@ def test_paper_a_is_plain_unet_with_leaky_relu_and_tanh_head():
 
 def test_unknown_activation_is_refused():
     with pytest.raises(SegstudyError, match="output_activation='relu'"):
-        build_unet(1, base_filters=4, output_activation="relu")
+        build_unet(1, **{**TINY_UNET, "output_activation": "relu"})
 
 
 T = np.array([[[1.0, 0.0], [1.0, 0.0]]], np.float32)[..., None]  # (1, 2, 2, 1)

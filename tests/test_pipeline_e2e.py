@@ -170,7 +170,7 @@ def test_report_has_the_per_target_table_with_mean_std_and_verdicts(quick_projec
     for row in ("U-Net alone", "control", "target percent", "target iou^2"):
         assert row in sweep, row
     assert " ± " in sweep
-    assert "one seed: no spread measured, so **no verdict**" in report  # LGG runs one seed
+    assert "no interval, so **no verdict**" in report  # LGG runs one seed
 
 
 def test_changing_gan_metric_retrains_nothing_and_retitles_table_2(quick_project):

@@ -1,19 +1,46 @@
-"""The per-target verdict: a difference is only called one when it exceeds the seed spread."""
+"""The report's one verdict rule: a paired 95 % bootstrap interval that must exclude zero."""
 
-from segstudy.report.build import mean_std, seed_verdict, table2_metric
+import pytest
 
-
-def test_a_difference_within_the_seed_spread_is_no_difference():
-    assert "**no difference**" in seed_verdict(0.80, 0.02, 0.79, 0.01, n=3)
-
-
-def test_a_difference_beyond_the_spread_is_called_better_or_worse():
-    assert "**better**" in seed_verdict(0.85, 0.01, 0.80, 0.02, n=3)
-    assert "**worse**" in seed_verdict(0.75, 0.01, 0.80, 0.02, n=3)
+from segstudy.report.common import table2_metric
+from segstudy.report.sweep import mean_std, seed_verdict
+from segstudy.report.verdict import paired_interval, verdict
 
 
-def test_one_seed_gives_no_verdict():
-    assert "**no verdict**" in seed_verdict(0.85, None, 0.80, None, n=1)
+def test_a_consistent_paired_gain_is_called_better():
+    a, b = [0.82, 0.85, 0.80, 0.84, 0.83, 0.81], [0.80, 0.83, 0.78, 0.82, 0.81, 0.79]
+    assert "**better**" in verdict(a, b, "test slices")
+    assert "**worse**" in verdict(b, a, "test slices")
+
+
+def test_lower_is_better_flips_the_direction():
+    assert "**better**" in verdict([0.1, 0.2, 0.15], [0.3, 0.4, 0.35], "seeds",
+                                   higher_is_better=False)
+
+
+def test_a_gain_that_changes_sign_across_pairs_is_no_difference_detectable():
+    text = verdict([0.80, 0.90, 0.70], [0.85, 0.80, 0.75], "seeds")
+    assert "**no difference detectable** (±" in text and "over 3 seeds" in text
+
+
+def test_one_pair_gives_no_verdict():
+    assert "**no verdict**" in verdict([0.85], [0.80], "seeds")
+
+
+def test_the_interval_is_reproducible_and_contains_the_mean():
+    a, b = [0.3, 0.5, 0.4, 0.6], [0.2, 0.5, 0.3, 0.4]
+    first, second = paired_interval(a, b), paired_interval(a, b)
+    assert first == second
+    mean, low, high = first
+    assert low <= mean <= high and mean == pytest.approx(0.1)
+
+
+def test_seed_verdict_pairs_configurations_by_seed():
+    a = {"per_seed": {"42": {"test": {"iou": 0.9}}, "43": {"test": {"iou": 0.91}},
+                      "44": {"test": {"iou": 0.92}}}}
+    b = {"per_seed": {"43": {"test": {"iou": 0.80}}, "42": {"test": {"iou": 0.81}},
+                      "44": {"test": {"iou": 0.82}}}}
+    assert "**better**" in seed_verdict(a, b) and "over 3 seeds" in seed_verdict(a, b)
 
 
 def test_mean_std_prints_the_spread_only_when_there_is_one():

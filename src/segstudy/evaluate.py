@@ -188,23 +188,13 @@ def _to_uint8(pred: np.ndarray, rng: tuple[float, float]) -> np.ndarray:
 
 
 def _confusion_outputs(detection: dict, live_dir: Path, png: Path, title: str) -> None:
-    """The confusion matrix as a DVC ``confusion`` plot (via dvclive) and as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """The confusion matrix as a DVC ``confusion`` plot (via dvclive) and as a PNG (the report's
+    renderer, ``segstudy.report.figures.confusion``: one drawing of it in the project)."""
     from dvclive import Live
-    from sklearn.metrics import ConfusionMatrixDisplay
+
+    from segstudy.report.figures import confusion
 
     with Live(str(live_dir), dvcyaml=None, save_dvc_exp=False) as live:
         live.log_sklearn_plot("confusion_matrix", detection["truth"], detection["pred"],
                               name="confusion_matrix.json")
-    fig, ax = plt.subplots(figsize=(4.2, 3.6), dpi=120)
-    ConfusionMatrixDisplay.from_predictions(
-        detection["truth"], detection["pred"], labels=["Tumour", "No tumour"], ax=ax,
-        colorbar=False, cmap="Blues")
-    ax.set_title(title, fontsize=8)
-    fig.tight_layout()
-    with atomic_path(png) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
+    confusion(detection, png, title)

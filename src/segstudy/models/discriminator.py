@@ -16,20 +16,23 @@ from segstudy.models.unet import build_unet
 
 def build_discriminator(
     in_channels: int,
-    base_filters: int = 8,
-    depth: int = 3,
-    convs_per_block: int = 1,
-    batchnorm: bool = False,
-    extra_convs: int = 3,
-    dense_units: int = 64,
-    leaky_alpha: float = 0.2,
+    *,
+    base_filters: int,
+    depth: int,
+    convs_per_block: int,
+    batchnorm: bool,
+    extra_convs: int,
+    dense_units: int,
+    leaky_alpha: float,
     name: str = "discriminator",
 ) -> keras.Model:
-    """``in_channels`` = 1 (the mask) + the image's channels."""
+    """``in_channels`` = 1 (the mask) + the image's channels. Arguments as ``build_unet``'s
+    (from ``gan.discriminator`` in params.yaml, no defaults), plus ``extra_convs`` strided
+    convolutions after the U-Net body and a dense layer of ``dense_units``."""
     body = build_unet(
         in_channels, base_filters=base_filters, depth=depth, convs_per_block=convs_per_block,
-        batchnorm=batchnorm, head="plain", leaky_alpha=leaky_alpha, output_activation="sigmoid",
-        name=f"{name}_unet",
+        batchnorm=batchnorm, head="plain", dropout=0.0, leaky_alpha=leaky_alpha,
+        output_activation="sigmoid", name=f"{name}_unet",
     )
     x = body.get_layer(f"dec1_lrelu{convs_per_block}").output  # full-resolution features
     for i in range(extra_convs):

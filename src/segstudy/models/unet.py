@@ -48,16 +48,34 @@ def conv_block(
 
 def build_unet(
     in_channels: int,
-    base_filters: int = 64,
-    depth: int = 4,
-    convs_per_block: int = 2,
-    batchnorm: bool = True,
-    head: str = "conv_bn_lrelu",
-    dropout: float = 0.0,
-    leaky_alpha: float = 0.01,
-    output_activation: str = "sigmoid",
+    *,
+    base_filters: int,
+    depth: int,
+    convs_per_block: int,
+    batchnorm: bool,
+    head: str,
+    dropout: float,
+    leaky_alpha: float,
+    output_activation: str,
     name: str = "unet",
 ) -> keras.Model:
+    """A U-Net for (H, W, ``in_channels``) inputs of any size divisible by 2^depth.
+
+    Every architectural choice is an argument, with no default: ``params.yaml``'s
+    ``model.<dataset>`` (checked by ``segstudy.config``) is their one source.
+
+    Args:
+        base_filters: filters of the first level; each level down doubles them.
+        depth: number of 2× poolings (and of up-convolutions back).
+        convs_per_block: 3×3 convolutions per level, each + (batch norm) + LeakyReLU.
+        batchnorm: batch normalisation after each convolution (paper B: yes; paper A: no).
+        head: ``plain`` (a 1×1 convolution) or ``conv_bn_lrelu`` (paper B: one more
+            Conv → BN → LeakyReLU before it).
+        dropout: dropout rate at the bridge, in [0, 1).
+        leaky_alpha: LeakyReLU slope for negative inputs.
+        output_activation: ``sigmoid`` (masks in [0, 1]) or ``tanh`` (masks in [-1, 1]).
+        name: the Keras model's name.
+    """
     mask_range(output_activation)
     if head not in HEADS:
         raise SegstudyError(f"params.yaml: head={head!r}; choose one of {', '.join(HEADS)}")

@@ -90,7 +90,7 @@ def lgg_examples(images: np.ndarray, masks: np.ndarray, preds: dict[str, np.ndar
         ax.imshow(images[i][..., 1], cmap="gray")
         if masks[i].any():
             ax.contour(masks[i], levels=[0.5], colors="lime", linewidths=1)
-        for (name, p), col in zip(preds.items(), colours, strict=False):
+        for p, col in zip(preds.values(), colours, strict=False):
             if (p[i] > 127).any():
                 ax.contour(p[i] > 127, levels=[0.5], colors=col, linewidths=1)
         ax.set_title(titles[i], fontsize=8)

@@ -1,0 +1,59 @@
+"""Where every artefact of the study lives, relative to the project's root: one function per
+kind of file, used by the stages, ``evaluate`` and the report (``dvc.yaml`` spells the same
+paths for DVC; ``tests/test_layout.py`` checks that the two agree).
+
+``model`` is ``unet``, ``control`` or ``gan-<metric>``; ``seed`` an integer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+RESUME = Path(".resume")  # killed runs' state (``segstudy.training.run``); not a DVC output
+REPORT = Path("report")
+
+
+def raw(dataset: str) -> Path:
+    return Path("data/raw") / dataset
+
+
+def prepared(dataset: str) -> Path:
+    return Path("data/prepared") / dataset
+
+
+def model(dataset: str, name: str) -> Path:
+    """The published model (the first seed's), ``.keras``; its sidecar has ``.json``."""
+    return Path("models") / dataset / f"{name}.keras"
+
+
+def seed_model(dataset: str, name: str, seed: int) -> Path:
+    return Path("models") / dataset / f"{name}-seeds" / f"seed{seed}.keras"
+
+
+def sidecar(model_path: Path) -> Path:
+    return model_path.with_suffix(".json")
+
+
+def curves(dataset: str, name: str, seed: int) -> Path:
+    """dvclive folder of one seed's learning curves."""
+    return Path("plots") / dataset / name / f"seed{seed}"
+
+
+def eval_plots(dataset: str, name: str) -> Path:
+    return Path("plots") / dataset / f"{name}_eval"
+
+
+def metrics_dir(dataset: str) -> Path:
+    return Path("metrics") / dataset
+
+
+def metrics(dataset: str, name: str) -> Path:
+    return metrics_dir(dataset) / f"{name}.json"
+
+
+def per_sample(dataset: str, name: str) -> Path:
+    return metrics_dir(dataset) / f"{name}_per_sample.csv"
+
+
+def predictions(dataset: str, name: str) -> Path:
+    return Path("predictions") / dataset / f"{name}.npz"
