@@ -32,7 +32,7 @@ lint: $(VENV_OK)
 bench: $(VENV_OK)
 	PYTHONPATH=src $(PY) benchmarks/bench.py
 
-# Wall time for the LGG U-Net to reach val IoU 0.812 with the study's protocol (needs prepare).
+# Wall time for the LGG U-Net to reach paper B's mean IoU on validation (needs prepare).
 time-to-quality: $(VENV_OK)
 	PYTHONPATH=src $(PY) benchmarks/bench.py --time-to-quality
 

@@ -142,7 +142,7 @@ SCHEMA: dict[str, Any] = {
         "<ds>": GAN_SCHEDULE,
     },
     "control": {"loss": one_of(*LOSS_NAMES)},
-    "bench": {"time_to_quality": {"target_val_iou": fraction, "max_epochs": positive_int}},
+    "bench": {"time_to_quality": {"max_epochs": positive_int}},
 }
 
 

@@ -16,8 +16,8 @@ SPLITS = ("train", "val", "test")
 def scale_counts(n: int, counts: Sequence[int]) -> tuple[int, int, int]:
     """The paper's (train, val, test) counts, scaled proportionally when ``n`` differs.
 
-    On the full LGG set (3929 slices) the counts 3182/657/90 are used exactly; on the mirror's
-    1350 slices they become 1093/226/31 (train and val rounded, test takes the rest).
+    On the full LGG set (their sum) the counts are used exactly; on a subset such as the data
+    mirror they are scaled (train and val rounded, test takes the rest).
     """
     if len(counts) != 3 or any(int(c) < 1 for c in counts):
         raise SegstudyError(f"params.yaml: split counts {list(counts)} must be 3 positive numbers")
