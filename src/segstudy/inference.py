@@ -21,20 +21,16 @@ from typing import Any
 
 import numpy as np
 
-from segstudy import SegstudyError
+from segstudy import SegstudyError, layout
 from segstudy.data.prepared import normalise
 
 SIDECAR_KEYS = ("dataset", "in_channels", "norm", "mask_range", "input_size", "decision")
 
 
-def sidecar_path(model_path: str | Path) -> Path:
-    return Path(model_path).with_suffix(".json")
-
-
 def read_sidecar(model_path: str | Path) -> dict[str, Any]:
     """The sidecar of ``model_path``, checked; one-line ``SegstudyError`` when it is unusable."""
     model_path = Path(model_path)
-    path = sidecar_path(model_path)
+    path = layout.sidecar(model_path)
     if not model_path.is_file():
         raise SegstudyError(f"{model_path}: no such model; train it first (dvc repro)")
     if not path.is_file():
