@@ -3,6 +3,7 @@ split, the published seed in full and every seed's summary."""
 
 from segstudy import SegstudyError, layout
 from segstudy.config import METRIC_NAMES
+from segstudy.data.prepared import Prepared
 from segstudy.params import check_dataset, load_params, section
 from segstudy.stage import run_stage
 
@@ -14,6 +15,7 @@ def main(argv: list[str]) -> None:
     if model not in MODELS:
         raise SegstudyError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
     params = load_params()
+    Prepared(layout.prepared(dataset))  # no prepared data: fail now, not after TF starts
     # imported here, after the params are checked: a bad value fails in a second, not after
     # TensorFlow's start-up
     from segstudy.evaluate import evaluate

@@ -7,6 +7,7 @@ from the GAN is where the gradient comes from: the true metric instead of D's es
 from pathlib import Path
 
 from segstudy import layout
+from segstudy.data.prepared import Prepared
 from segstudy.params import check_dataset, load_params, section, tumour_rule_floor
 from segstudy.stage import run_stage
 from segstudy.training.seeds import check_seeds
@@ -17,6 +18,7 @@ def main(argv: list[str]) -> None:
     params = load_params()
     base = dict(section(params, f"train.{dataset}"))
     seeds = check_seeds(base.pop("seeds", None), f"train.{dataset}.seeds")
+    Prepared(layout.prepared(dataset))  # no prepared data: fail now, not after TF starts
     # imported here, after the params are checked: a bad value fails in a second, not after
     # TensorFlow's start-up
     from segstudy.training.fit import train_unet

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from segstudy import DATASETS, SegstudyError, layout
 from segstudy.config import METRIC_NAMES
+from segstudy.data.prepared import Prepared
 from segstudy.params import check_dataset, choice, load_params, section, tumour_rule_floor
 from segstudy.stage import run_stage
 from segstudy.training.seeds import check_seeds
@@ -21,6 +22,7 @@ def main(argv: list[str]) -> None:
     gan_cfg = {**shared, **gan[dataset], "metric": metric}
     train_cfg = dict(section(params, f"train.{dataset}"))
     seeds = check_seeds(train_cfg.pop("seeds", None), f"train.{dataset}.seeds")
+    Prepared(layout.prepared(dataset))  # no prepared data: fail now, not after TF starts
     # imported here, after the params are checked: a bad value fails in a second, not after
     # TensorFlow's start-up
     from segstudy.training.gan import train_gan

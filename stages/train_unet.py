@@ -4,6 +4,7 @@ models/<dataset>/unet-seeds/seed<S>.keras; the first seed also as models/<datase
 from pathlib import Path
 
 from segstudy import layout
+from segstudy.data.prepared import Prepared
 from segstudy.params import check_dataset, load_params, section, tumour_rule_floor
 from segstudy.stage import run_stage
 from segstudy.training.seeds import check_seeds
@@ -14,6 +15,7 @@ def main(argv: list[str]) -> None:
     params = load_params()
     train_cfg = dict(section(params, f"train.{dataset}"))
     seeds = check_seeds(train_cfg.pop("seeds", None), f"train.{dataset}.seeds")
+    Prepared(layout.prepared(dataset))  # no prepared data: fail now, not after TF starts
     # imported here, after the params are checked: a bad value fails in a second, not after
     # TensorFlow's start-up
     from segstudy.training.fit import train_unet
