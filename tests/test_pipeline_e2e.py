@@ -26,7 +26,7 @@ pytestmark = [
 ]
 
 
-def _run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: int = 1500) -> str:
+def _run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: int = 3600) -> str:
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, (
         f"{' '.join(cmd)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
@@ -208,7 +208,7 @@ def test_metrics_diff_between_two_experiments_lists_every_models_columns(quick_p
 def test_bogus_gan_metric_fails_the_experiment_with_the_valid_names(quick_project):
     proj, env = quick_project
     proc = subprocess.run([sys.executable, "-m", "segstudy.quick", "gan.metric=bogus"], cwd=proj,
-                          env=env, capture_output=True, text=True, timeout=600)
+                          env=env, capture_output=True, text=True, timeout=1200)
     assert proc.returncode != 0
     assert "gan.metric: expected one of module, squaring, percent, iou" in proc.stdout + proc.stderr
 

@@ -68,7 +68,7 @@ def test_killed_training_resumes_from_its_last_epoch(tmp_path: Path):
     assert not (proj / "models" / "lgg" / "unet.keras").exists()
 
     rerun = _stage(proj)
-    out, _ = rerun.communicate(timeout=600)
+    out, _ = rerun.communicate(timeout=1200)
     assert rerun.returncode == 0, out
     summary = json.loads((proj / "models" / "lgg" / "unet.json").read_text())
     assert 1 <= summary["resumed_from_epoch"] < TINY_TRAIN["epochs"]
