@@ -18,6 +18,7 @@ import pytest
 from segstudy import SegstudyError
 from segstudy.data import sources
 from segstudy.data.sources import download, fetch_url, find_kaggle_3m, safe_extract_zip
+from segstudy.io import OWNER_MARK
 from tests.conftest import write_lgg
 
 
@@ -57,7 +58,8 @@ def test_http_download_verifies_and_lands_complete(http_root, isbi_dir: Path, tm
         shutil.copy(f, root / f.name)
     out = tmp_path / "raw" / "isbi2012"
     download("isbi2012", _isbi_spec(isbi_dir, url), out)
-    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in isbi_dir.iterdir())
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [OWNER_MARK, *(p.name for p in isbi_dir.iterdir())])  # the stamp: "written by a stage"
     assert not list(out.parent.glob(".tmp-*"))
 
 
@@ -166,4 +168,5 @@ def test_interrupted_download_leaves_no_final_output(monkeypatch, isbi_dir, tmp_
     monkeypatch.undo()
     monkeypatch.setenv(sources.MIRROR_ENV, str(isbi_dir.parent))
     download("isbi2012", _isbi_spec(isbi_dir), tmp_path / "out")  # a rerun completes
-    assert len(os.listdir(tmp_path / "out")) == 3
+    assert sorted(os.listdir(tmp_path / "out")) == sorted(
+        [OWNER_MARK, *(p.name for p in isbi_dir.iterdir())])
