@@ -1,4 +1,4 @@
-"""The report's one verdict rule: a paired 95 % bootstrap interval that must exclude zero."""
+"""The report's one verdict rule: a paired 95 % t-interval that must exclude zero."""
 
 import pytest
 
@@ -27,12 +27,15 @@ def test_one_pair_gives_no_verdict():
     assert "**no verdict**" in verdict([0.85], [0.80], "seeds")
 
 
-def test_the_interval_is_reproducible_and_contains_the_mean():
-    a, b = [0.3, 0.5, 0.4, 0.6], [0.2, 0.5, 0.3, 0.4]
-    first, second = paired_interval(a, b), paired_interval(a, b)
-    assert first == second
-    mean, low, high = first
-    assert low <= mean <= high and mean == pytest.approx(0.1)
+def test_the_interval_is_the_students_t_interval_of_the_differences():
+    mean, _low, high = paired_interval([0.3, 0.5, 0.4, 0.6], [0.2, 0.5, 0.3, 0.4])
+    # d = 0.1, 0, 0.1, 0.2: sd 0.08165, t(0.975, 3) = 3.1824
+    assert mean == pytest.approx(0.1)
+    assert high - mean == pytest.approx(3.1824 * 0.08165 / 2, abs=1e-4)
+
+
+def test_two_seeds_of_one_sign_are_not_enough_for_a_claim():
+    assert "**no difference detectable**" in verdict([0.90, 0.85], [0.80, 0.84], "seeds")
 
 
 def test_seed_verdict_pairs_configurations_by_seed():

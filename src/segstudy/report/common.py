@@ -27,7 +27,7 @@ DATASETS_SHOWN = ("isbi2012", "lgg")
 
 
 def paper_numbers() -> dict[str, Any]:
-    return yaml.safeload_json(PAPER.read_text())
+    return yaml.safe_load(PAPER.read_text())
 
 
 def load_json(path: Path) -> dict[str, Any]:

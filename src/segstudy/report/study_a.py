@@ -80,7 +80,8 @@ def study_a_verdicts(m: Mapping, info: Mapping, gan_name: str) -> str:
              "below pairs the seeds.",
              f"- *GAN pushes outputs to binary, so its squared error is larger*: squaring "
              f"{g['test']['squaring']:.3f} vs {u['test']['squaring']:.3f}: "
-             f"{verdict(test['gan']['squaring'], test['unet']['squaring'], slices)}.",
+             + verdict(test["gan"]["squaring"], test["unet"]["squaring"], slices,
+                       words=("larger", "smaller")) + ".",
              "- *GAN overfits less (smaller train − test IoU gap)*: "
              + verdict(gaps["gan"], gaps["unet"], "seeds", higher_is_better=False)
              + ".",

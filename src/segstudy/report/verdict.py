@@ -1,11 +1,12 @@
-"""The one rule by which the report calls a difference: a paired 95 % interval.
+"""The one rule by which the report calls a difference: a paired 95 % t-interval.
 
 Given paired values ``a`` and ``b`` (the same seeds, or the same test samples, under two
-models), the mean of ``a − b`` is bootstrapped (``N_BOOT`` resamples of the pairs, fixed seed,
-percentile interval). Only an interval that excludes 0 is a difference ("better" / "worse",
-with ``higher_is_better`` saying which way is good); otherwise it is "no difference
-detectable" with the interval's half-width. Fewer than two pairs give no interval and no
-verdict. Efron & Tibshirani (1993), *An Introduction to the Bootstrap*, ch. 13.
+models), the interval of the mean of ``d = a − b`` is ``mean(d) ± t(0.975, n−1) · sd(d)/√n``.
+Only an interval that excludes 0 is a difference ("better" / "worse", or the caller's words,
+with ``higher_is_better`` saying which way is good); otherwise it is "no difference detectable"
+with the interval's half-width. Fewer than two pairs give no interval and no verdict. The
+t-interval, not a bootstrap: with 2–6 pairs a percentile bootstrap is far too narrow (with two
+seeds it "excludes 0" whenever both differences share a sign).
 """
 
 from __future__ import annotations
@@ -13,22 +14,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-
-N_BOOT = 10_000
+from scipy import stats
 
 
 def paired_interval(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float]:
-    """Mean of ``a − b`` and its 95 % bootstrap percentile interval ``(mean, low, high)``."""
+    """Mean of ``a − b`` and its 95 % t-interval ``(mean, low, high)``."""
     d = np.asarray(a, float) - np.asarray(b, float)
     if d.shape != np.asarray(b, float).shape or d.ndim != 1 or len(d) < 2:
         raise ValueError("paired_interval needs two equal-length sequences of ≥ 2 values")
-    means = np.random.default_rng(0).choice(d, (N_BOOT, len(d))).mean(axis=1)
-    low, high = np.percentile(means, [2.5, 97.5])
-    return float(d.mean()), float(low), float(high)
+    half = float(stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d)))
+    return float(d.mean()), float(d.mean() - half), float(d.mean() + half)
 
 
-def verdict(a: Sequence[float], b: Sequence[float], unit: str,
-            higher_is_better: bool = True) -> str:
+def verdict(a: Sequence[float], b: Sequence[float], unit: str, higher_is_better: bool = True,
+            words: tuple[str, str] = ("better", "worse")) -> str:
     """``"Δ +0.012, 95 % interval [+0.004, +0.020] over 6 test slices: **better**"``;
     ``unit`` names what is paired, in the plural ("seeds", "test slices of seed 42")."""
     n = len(a)
@@ -39,5 +38,5 @@ def verdict(a: Sequence[float], b: Sequence[float], unit: str,
     where = f"Δ {delta:+.3f}, 95 % interval [{low:+.3f}, {high:+.3f}] over {n} {unit}"
     if low > 0 or high < 0:
         good = (low > 0) == higher_is_better
-        return f"{where}: **{'better' if good else 'worse'}**"
-    return f"{where}: **no difference detectable** (±{max(abs(low), abs(high)):.3f})"
+        return f"{where}: **{words[0] if good else words[1]}**"
+    return f"{where}: **no difference detectable** (±{(high - low) / 2:.3f})"
