@@ -24,17 +24,13 @@ from typing import Any
 import keras
 from keras import ops
 
-from segstudy import SegstudyError
 from segstudy.metrics import METRIC_NAMES, quality
+from segstudy.params import choice
 
 
 def check_metric(name: str) -> str:
-    if name not in METRIC_NAMES:
-        raise SegstudyError(
-            f"params.yaml: gan.metric={name!r} is not valid; "
-            f"choose one of {', '.join(METRIC_NAMES)}"
-        )
-    return name
+    """A discriminator target's name, refused like any other choice (``params.choice``)."""
+    return choice(name, METRIC_NAMES, "gan.metric")
 
 
 class _OptimizerPair:
