@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export TF_ENABLE_ONEDNN_OPTS := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: study quick test lint bench speed-probe time-to-quality clean-resume
+.PHONY: study quick test test-all lint bench speed-probe time-to-quality clean-resume
 
 $(VENV_OK): requirements.txt
 	test -x $(PY) || python3 -m venv .venv
@@ -22,7 +22,12 @@ study: $(VENV_OK)
 quick: $(VENV_OK)
 	$(PY) -m segstudy.quick
 
+# What CI runs: everything but the `slow` tests (whole-DAG `make quick` runs, the JAX backend).
 test: $(VENV_OK)
+	$(PY) -m pytest -q -m "not slow"
+
+# Every test, the slow ones included (about an hour on 2 cores).
+test-all: $(VENV_OK)
 	$(PY) -m pytest -q
 
 lint: $(VENV_OK)

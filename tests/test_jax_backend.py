@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import ROOT
 
 pytest.importorskip("jax")
+pytestmark = pytest.mark.slow  # JAX compiles every shape: ~12 min on 2 cores
 
 # Runs in a child: the backend is fixed at Keras' import, and this process already has TF's.
 CHILD = r"""

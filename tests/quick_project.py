@@ -1,0 +1,42 @@
+"""A throw-away copy of the repository in which ``python -m segstudy.quick`` runs, so the
+developer's workspace (data/, models/, dvc.lock) is never touched by a test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT, SHARED_DATA
+
+
+def run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: int = 3600) -> str:
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, (
+        f"{' '.join(cmd)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+    )
+    return proc.stdout + proc.stderr
+
+
+def quick_copy(proj: Path, *targets: str) -> dict[str, str]:
+    """Copy the repository's files into ``proj`` (a fresh git repo) and run ``make quick``
+    (only ``targets`` and their upstream stages, when given); return the environment used."""
+    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+                           cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    for f in files:
+        if (ROOT / f).is_file():
+            (proj / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / f, proj / f)
+    env = {**os.environ, "SEGSTUDY_DATA_MIRROR": str(SHARED_DATA),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "PYTHONPATH": str(proj / "src"), "TF_CPP_MIN_LOG_LEVEL": "3",
+           "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "ci", "GIT_AUTHOR_EMAIL": "ci@localhost",
+           "GIT_COMMITTER_NAME": "ci", "GIT_COMMITTER_EMAIL": "ci@localhost"}
+    for cmd in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "copy"]):
+        run(cmd, proj, env)
+    params_before = (proj / "params.yaml").read_bytes()
+    run([sys.executable, "-m", "segstudy.quick", *targets], proj, env)
+    assert (proj / "params.yaml").read_bytes() == params_before, "quick must not edit params.yaml"
+    return env
