@@ -2,7 +2,8 @@
 
 Writes ``metrics/<dataset>/<model>.json`` (DVC metrics: per split the means of ``module``,
 ``squaring``, ``percent``, ``iou``, ``dice``; ISBI adds adapted Rand error and VI; LGG adds IoU
-over tumour slices only and per patient, and the Tumour/No-tumour classification), a per-sample
+over tumour slices only, Dice and IoU per patient volume, the share of empty slices and what
+predicting nothing scores, and the Tumour/No-tumour classification), a per-sample
 CSV, the predictions (uint8, for the report's figures) and the confusion matrix as a DVC plot
 and a PNG.
 """
@@ -24,6 +25,7 @@ from segstudy.detection import classify
 from segstudy.inference import load_model, predict_masks, read_sidecar
 from segstudy.io import atomic_path, write_json
 from segstudy.metrics import METRICS, binarise, region_scores
+from segstudy.patients import per_patient, split_means
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +34,11 @@ def per_sample_table(data: Prepared, pred: np.ndarray, rng: tuple[float, float],
                      empty: float, regions: bool) -> pd.DataFrame:
     target = to_mask_scale(np.asarray(data.masks), rng)[..., 0]
     table = data.table.copy()
-    table["target_area"] = np.asarray(data.masks).reshape(len(table), -1).sum(axis=1)
-    table["pred_area"] = binarise(pred, rng).reshape(len(table), -1).sum(axis=1).astype(int)
+    truth = np.asarray(data.masks).reshape(len(table), -1) > 0
+    found = binarise(pred, rng).reshape(len(table), -1) > 0
+    table["target_area"] = truth.sum(axis=1)
+    table["pred_area"] = found.sum(axis=1)
+    table["intersection"] = np.logical_and(truth, found).sum(axis=1)
     for name, fn in METRICS.items():
         kw = {"empty": empty} if name in ("iou", "dice") else {}
         table[name] = fn(pred, target, rng, **kw)
@@ -44,32 +49,25 @@ def per_sample_table(data: Prepared, pred: np.ndarray, rng: tuple[float, float],
     return table
 
 
-def volumetric_iou(rows: pd.DataFrame, pred_bin: np.ndarray, masks: np.ndarray,
-                   empty: float) -> float:
-    """Mean over patients of the IoU of each patient's stacked slices (in this split)."""
-    scores = []
-    for _, idx in rows.groupby("case_id").groups.items():
-        p, t = pred_bin[idx] > 0, masks[idx] > 0
-        union = np.logical_or(p, t).sum()
-        scores.append(np.logical_and(p, t).sum() / union if union else empty)
-    return float(np.mean(scores)) if scores else float("nan")
-
-
-def summarise(table: pd.DataFrame, dataset: str, pred_bin: np.ndarray, masks: np.ndarray,
-              empty: float) -> dict[str, Any]:
+def summarise(table: pd.DataFrame, dataset: str, empty: float) -> dict[str, Any]:
+    """Per split: the mean of every per-slice column; for LGG also the scores that empty slices
+    cannot carry (per patient, tumour slices only) and what predicting nothing would score."""
     cols = [c for c in ("module", "squaring", "percent", "iou", "dice", "rand_error", "vi")
             if c in table]
+    patients = per_patient(table, empty) if dataset == "lgg" else None
     out: dict[str, Any] = {}
     for split in SPLITS:
         rows = table[table["split"] == split]
         s = {c: float(rows[c].mean()) for c in cols}
         s["n"] = len(rows)
-        if dataset == "lgg":
+        if patients is not None:
             tumour = rows[rows["target_area"] > 0]
             s["iou_tumour_slices"] = float(tumour["iou"].mean()) if len(tumour) else float("nan")
             s["dice_tumour_slices"] = float(tumour["dice"].mean()) if len(tumour) else float("nan")
-            s["iou_per_patient"] = volumetric_iou(rows, pred_bin, masks, empty)
+            s.update(split_means(patients, split))
             s["n_tumour"] = len(tumour)
+            s["empty_share"] = 1.0 - len(tumour) / len(rows) if len(rows) else float("nan")
+            s["iou_if_nothing_predicted"] = s["empty_share"] * empty
         out[split] = s
     return out
 
@@ -88,10 +86,9 @@ def evaluate(dataset: str, model_name: str, prepared: str | Path, model_path: st
     empty = float(cfg["empty_iou"])
     pred = predict_masks(model, data.images, info["norm"])
     table = per_sample_table(data, pred, rng, empty, regions=dataset == "isbi2012")
-    pred_bin = binarise(pred, rng).astype(np.uint8)
     result: dict[str, Any] = {"dataset": dataset, "model": model_name,
                               "mask_range": list(rng), "empty_iou": empty,
-                              **summarise(table, dataset, pred_bin, np.asarray(data.masks), empty)}
+                              **summarise(table, dataset, empty)}
     out_dir, live_dir = Path(out_dir), Path(live_dir)
     _per_sample_plot(table, live_dir / "per_sample_iou.json")
     if dataset == "lgg":
@@ -115,18 +112,17 @@ def evaluate(dataset: str, model_name: str, prepared: str | Path, model_path: st
             np.savez_compressed(fh, **quantised)
     with atomic_path(out_dir / f"{model_name}_per_sample.csv") as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")
-    result["over_seeds"] = over_seeds(dataset, data, Path(model_path), rng, empty,
-                                      (table, pred_bin))
+    result["over_seeds"] = over_seeds(dataset, data, Path(model_path), rng, empty, table)
     write_json(out_dir / f"{model_name}.json", result)
     return result
 
 
 SEED_COLS = ("module", "squaring", "percent", "iou", "dice", "rand_error", "vi",
-             "iou_tumour_slices", "iou_per_patient")
+             "iou_tumour_slices", "iou_per_patient", "dice_per_patient")
 
 
 def over_seeds(dataset: str, data: Prepared, model_path: Path, rng: tuple[float, float],
-               empty: float, primary: tuple[pd.DataFrame, np.ndarray]) -> dict[str, Any]:
+               empty: float, primary: pd.DataFrame) -> dict[str, Any]:
     """Every seed of the configuration (``<model>-seeds/seed<S>.keras``) scored like the primary
     model; mean and sample standard deviation (ddof 1; ``None`` for a single seed) per split and
     column, plus the train − test IoU gap."""
@@ -141,13 +137,12 @@ def over_seeds(dataset: str, data: Prepared, model_path: Path, rng: tuple[float,
     per_seed: dict[str, dict[str, Any]] = {}
     for path in paths:
         if int(path.stem.removeprefix("seed")) == primary_seed:  # scored already
-            table, pred_bin = primary
+            table = primary
         else:
             model, info = load_model(path)
             pred = predict_masks(model, data.images, info["norm"])
             table = per_sample_table(data, pred, rng, empty, regions=dataset == "isbi2012")
-            pred_bin = binarise(pred, rng).astype(np.uint8)
-        summary = summarise(table, dataset, pred_bin, np.asarray(data.masks), empty)
+        summary = summarise(table, dataset, empty)
         row = {split: {c: summary[split][c] for c in SEED_COLS if c in summary[split]}
                for split in SPLITS}
         row["gap_iou"] = summary["train"]["iou"] - summary["test"]["iou"]

@@ -100,6 +100,33 @@ def lgg_examples(images: np.ndarray, masks: np.ndarray, preds: dict[str, np.ndar
     return save(fig, path)
 
 
+def per_patient_dice(scores: dict[str, dict[str, np.ndarray]], anchor: float, path: Path) -> str:
+    """One dot per patient volume: ``scores[model][split]`` Dice values, the anchor dashed."""
+    models = list(scores)
+    splits = [s for s in ("train", "val", "test") if any(s in v for v in scores.values())]
+    fig, ax = plt.subplots(figsize=(1.6 + 1.4 * len(splits) * len(models), 3.4))
+    rng = np.random.default_rng(0)  # horizontal jitter only, for legibility
+    ticks, labels = [], []
+    for j, split in enumerate(splits):
+        for k, model in enumerate(models):
+            x = j * (len(models) + 1) + k
+            values = np.asarray(scores[model].get(split, []), dtype=float)
+            ax.scatter(x + rng.uniform(-0.18, 0.18, len(values)), values, s=12, alpha=0.7,
+                       color=f"C{k}")
+            if len(values):
+                ax.hlines(np.median(values), x - 0.3, x + 0.3, color="black", linewidth=1.5)
+            ticks.append(x)
+            labels.append(f"{model}\n{split} (n={len(values)})")
+    ax.axhline(anchor, color="grey", linestyle="--", linewidth=1)
+    ax.text(ticks[-1] + 0.4, anchor, f"Buda et al. {anchor}", fontsize=7, va="bottom",
+            ha="right", color="grey")
+    ax.set_xticks(ticks, labels, fontsize=7)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_ylabel("Dice per patient volume")
+    ax.set_title("LGG: one dot per patient (bar: median)", fontsize=9)
+    return save(fig, path)
+
+
 def class_distribution(counts: dict[str, dict[str, int]], path: Path) -> str:
     splits = list(counts)
     tumour = [counts[s]["Tumour"] for s in splits]

@@ -11,6 +11,7 @@ import pandas as pd
 
 from segstudy import layout
 from segstudy.data.split import SPLITS
+from segstudy.patients import per_patient
 from segstudy.report import figures
 from segstudy.report.common import (
     MODEL_NAMES,
@@ -38,18 +39,32 @@ def section(params: Mapping[str, Any], paper: Mapping[str, Any], m: Mapping, inf
         f"{sum(pb['split'].values())} slices "
         f"(on a subset, such as the data mirror, the counts are scaled). IoU of a slice where both "
         f"masks are empty = {params['evaluate']['empty_iou']}.\n")
-    add("### Mean IoU on the test split\n")
-    add("| model | all slices | tumour slices only | per patient (volumetric) | Dice, all "
-        "| paper (all slices?) |")
+    add("### Segmentation on the test split\n")
+    add("Per patient first: most LGG slices are empty, and an empty slice predicted empty scores "
+        f"{params['evaluate']['empty_iou']}, so the mean over all slices is carried by them. Dice "
+        "and IoU *per patient* score each patient's slices of the split as one volume; *tumour "
+        "slices* averages only slices whose ground truth has tumour.\n")
+    add("| model | Dice per patient | IoU tumour slices | IoU per patient | IoU all slices "
+        "| Dice all slices |")
     add("|---|---|---|---|---|---|")
     for mod in ("unet", "gan"):
         t = m["lgg", mod]["test"]
-        add(f"| {MODEL_NAMES[mod]} | {fmt(t['iou'])} | {fmt(t['iou_tumour_slices'])} | "
-            f"{fmt(t['iou_per_patient'])} | {fmt(t['dice'])} | {pb['mean_iou']} |")
+        add(f"| {MODEL_NAMES[mod]} | {fmt(t['dice_per_patient'])} | "
+            f"{fmt(t['iou_tumour_slices'])} | {fmt(t['iou_per_patient'])} | {fmt(t['iou'])} | "
+            f"{fmt(t['dice'])} |")
+    add(f"| paper B (test, 90 slices) | – | – | – | {pb['mean_iou']} (how empty slices count "
+        "is not said) | – |")
+    add(f"| Buda et al. 2019 (anchor: 5-fold patient cross-validation, 110 patients) | "
+        f"{paper['earlier']['buda2019_mean_dice_per_volume']} | – | – | – | – |")
     add("")
-    nothing = predict_nothing_iou("lgg", params["evaluate"]["empty_iou"])
-    add(f"A model that predicts no tumour anywhere would score {nothing:.3f} over all test slices "
-        f"under this empty-mask rule (the paper's test mix: {paper_empty_floor(pb):.3f}).\n")
+    t = m["lgg", "unet"]["test"]
+    nothing = t["iou_if_nothing_predicted"]
+    add(f"Our test split: {t['n']} slices of {t['n_patients']} patients, "
+        f"{100 * t['empty_share']:.0f} % of slices empty. A model that predicts no tumour "
+        f"anywhere would score {nothing:.3f} over all test slices under this empty-mask rule "
+        f"(the paper's test mix: {paper_empty_floor(pb):.3f}) and 0 per patient.\n")
+    add(per_patient_figures(fig_dir, gan_metric, float(params["evaluate"]["empty_iou"]),
+                            float(paper["earlier"]["buda2019_mean_dice_per_volume"])))
     add("### Tumour / No-tumour classification (test split)\n")
     for mod in ("unet", "gan"):
         d = m["lgg", mod]["detection"]
@@ -85,12 +100,6 @@ def paper_empty_floor(pb: Mapping[str, Any]) -> float:
     return (c["tn"] + c["fp"]) / (c["tp"] + c["fn"] + c["fp"] + c["tn"])
 
 
-def predict_nothing_iou(ds: str, empty: float) -> float:
-    t = pd.read_csv(layout.per_sample(ds, "unet"))
-    t = t[t["split"] == "test"]
-    return float(np.mean(np.where(t["target_area"] > 0, 0.0, empty)))
-
-
 def study_b_verdicts(m: Mapping, pb: Mapping, nothing: float) -> str:
     t = m["lgg", "unet"]["test"]
     te = m["lgg", "unet"]["detection"]["test"]
@@ -98,7 +107,8 @@ def study_b_verdicts(m: Mapping, pb: Mapping, nothing: float) -> str:
     paper_floor = paper_empty_floor(pb)
     lines = ["### What agrees with study B and what does not\n",
              f"- *Mean IoU {pb['mean_iou']} on test*: ours {t['iou']:.3f} over all slices and "
-             f"{t['iou_tumour_slices']:.3f} over tumour slices only; the paper does not say how "
+             f"{t['iou_tumour_slices']:.3f} over tumour slices only (Dice per patient "
+             f"{t['dice_per_patient']:.3f}); the paper does not say how "
              "empty slices count, and the two numbers bracket its possible meanings. The "
              f"all-slices mean is not comparable across test mixes: predicting nothing scores "
              f"{nothing:.3f} on ours and {paper_floor:.3f} on the paper's, so the paper's "
@@ -111,6 +121,41 @@ def study_b_verdicts(m: Mapping, pb: Mapping, nothing: float) -> str:
              f"paper's {sum(pb['per_class'][c]['support'] for c in pb['per_class'])}: counts "
              "in the confusion matrix are not comparable one-to-one; rates are.\n"]
     return "\n".join(lines)
+
+
+def per_patient_figures(fig_dir: Path, gan_metric: str, empty: float, anchor: float) -> str:
+    """Per-patient Dice of every split (U-Net and GAN), then the five test patients with the
+    lowest Dice (each by its slice with the most tumour, found or true) and the five test
+    tumour slices with the lowest IoU."""
+    images = np.load(layout.prepared("lgg") / "images.npy", mmap_mode="r")
+    masks = np.load(layout.prepared("lgg") / "masks.npy", mmap_mode="r")
+    tables = {mod: pd.read_csv(layout.per_sample("lgg", file_of(mod, gan_metric)))
+              for mod in ("unet", "gan")}
+    patients = {mod: per_patient(t, empty) for mod, t in tables.items()}
+    scores = {MODEL_NAMES[mod]: {s: p.loc[p["split"] == s, "dice"].to_numpy() for s in SPLITS}
+              for mod, p in patients.items()}
+    dist = figures.per_patient_dice(scores, anchor, fig_dir / "lgg_per_patient_dice.png")
+    table, pat = tables["unet"], patients["unet"]
+    test = table[table["split"] == "test"]
+    worst = pat[pat["split"] == "test"].nsmallest(5, "dice")
+    seen = test["target_area"] + test["pred_area"]  # the slice showing most of the error
+    pick_patients = [int(seen[test["case_id"] == c].idxmax()) for c in worst["case_id"]]
+    tumour = test[test["target_area"] > 0].nsmallest(5, "iou")
+    preds = {MODEL_NAMES[mod]: npz("lgg", file_of(mod, gan_metric))["labelled"]
+             for mod in ("unet", "gan")}
+    out = [f"![LGG per-patient Dice]({dist})\n"]
+    for name, pick, titles in (
+            ("lgg_worst_patients.png", pick_patients,
+             [f"{c}\nU-Net Dice {d:.2f}" for c, d in zip(worst["case_id"], worst["dice"],
+                                                      strict=True)]),
+            ("lgg_worst_slices.png", list(tumour.index),
+             [f"{table['sample_id'][i]}\nU-Net IoU {table['iou'][i]:.2f}" for i in tumour.index])):
+        if pick:
+            fig = figures.lgg_examples(images[pick], masks[pick],
+                                       {k: v[pick] for k, v in preds.items()}, titles,
+                                       fig_dir / name)
+            out.append(f"![{name.removesuffix('.png').replace('_', ' ')}]({fig})\n")
+    return "\n".join(out)
 
 
 def lgg_figures(fig_dir: Path, gan_metric: str, info: Mapping) -> str:

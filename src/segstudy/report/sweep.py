@@ -17,7 +17,7 @@ SWEEP_COLS = {
                  ("vi", "VI ↓")),
     "lgg": (("module", "module ↓"), ("squaring", "squaring ↓"), ("percent", "percent ↑"),
             ("iou", "IoU ↑"), ("dice", "Dice ↑"), ("iou_tumour_slices", "IoU, tumour slices ↑"),
-            ("iou_per_patient", "IoU per patient ↑")),
+            ("iou_per_patient", "IoU per patient ↑"), ("dice_per_patient", "Dice per patient ↑")),
 }
 
 
