@@ -28,7 +28,7 @@ def isbi_model(tmp_path: Path) -> Path:
     return _model(tmp_path / "models" / "isbi2012", "isbi2012", 1, "tanh")
 
 
-def test_stack_gets_a_multipage_mask_overlay_and_csv(isbi_model, tmp_path, monkeypatch):
+def test_stack_gets_a_multipage_mask_a_montage_and_csvs(isbi_model, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     stack = tmp_path / "test-volume.tif"
     tifffile.imwrite(stack, np.random.default_rng(0).integers(0, 256, (3, 40, 36), np.uint8))
@@ -36,8 +36,12 @@ def test_stack_gets_a_multipage_mask_overlay_and_csv(isbi_model, tmp_path, monke
                  "--no-progress"]) == 0
     mask = tifffile.imread(tmp_path / "out" / "test-volume_mask.tif")
     assert mask.shape == (3, 40, 36) and set(np.unique(mask)) <= {0, 255}
-    assert (tmp_path / "out" / "test-volume_overlay.png").is_file()
+    assert (tmp_path / "out" / "test-volume_montage.png").is_file()
+    assert not list((tmp_path / "out").glob("*_overlay.png")), "per-slice overlays on request"
     assert len(pd.read_csv(tmp_path / "out" / "predictions.csv")) == 3
+    cases = pd.read_csv(tmp_path / "out" / "cases.csv")
+    assert cases.to_dict("records") == [{"case": "test-volume", "slices": 3,
+                                         "mask_area_px": int((mask > 0).sum())}]
 
 
 def test_case_folder_gets_one_mask_per_slice_and_decisions(lgg_model, tmp_path, monkeypatch):
@@ -49,6 +53,20 @@ def test_case_folder_gets_one_mask_per_slice_and_decisions(lgg_model, tmp_path, 
     table = pd.read_csv(tmp_path / "out" / "predictions.csv")
     assert len(table) == 3 and set(table["decision"]) <= {"Tumour", "No tumour"}
     assert len(list((tmp_path / "out").glob("*_mask.png"))) == 3
+    assert (tmp_path / "out" / f"{case.name}_montage.png").is_file()
+    cases = pd.read_csv(tmp_path / "out" / "cases.csv")
+    assert len(cases) == 1 and cases["slices"][0] == 3
+    assert cases["tumour_slices"][0] == (table["decision"] == "Tumour").sum()
+    assert cases["mask_area_px"][0] == table["mask_area_px"].sum()
+
+
+def test_slice_overlays_on_request_one_per_image(lgg_model, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    root = write_lgg(tmp_path / "scans", cases=2, slices=2, size=32)
+    assert main(["predict", "--model", str(lgg_model), str(root), "--out", "out",
+                 "--slice-overlays", "--no-progress"]) == 0
+    assert len(list((tmp_path / "out").rglob("*_overlay.png"))) == 4
+    assert len(list((tmp_path / "out").glob("*_montage.png"))) == 2  # one per case folder
 
 
 def test_corrupt_file_exits_nonzero_with_one_line_and_no_output(lgg_model, tmp_path, capsys):

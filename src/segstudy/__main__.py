@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "the rule chosen on validation, from the model's sidecar")
     p.add_argument("--batch-size", type=_int, default=8, help="slices per forward pass")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--slice-overlays", action="store_true",
+                   help="also write one overlay PNG per input image (default: one montage per "
+                   "case folder or stack)")
     return parser
 
 
@@ -58,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         from segstudy.predict import predict_paths
 
         csv = predict_paths(args.model, args.inputs, args.out, args.min_area, args.batch_size,
-                            progress=not args.no_progress)
+                            progress=not args.no_progress, slice_overlays=args.slice_overlays)
     except SegstudyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

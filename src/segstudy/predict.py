@@ -3,9 +3,11 @@
 Everything about the model comes from its sidecar (``segstudy.inference``): normalisation,
 mask scale, training size and the Tumour rule, so the result does not depend on the working
 directory. Each input keeps its path relative to the inputs' common folder under ``--out``:
-``<rel>_mask.png`` (or a multi-page ``<rel>_mask.tif`` for a stack) and ``<rel>_overlay.png``,
-plus one ``predictions.csv`` with per-slice area and, where the model has a rule, the Tumour /
-No-tumour decision. ``segstudy.outdir`` decides where writing is allowed.
+``<rel>_mask.png`` (or a multi-page ``<rel>_mask.tif`` for a stack), one overlay montage per
+case folder or stack (``<case>_montage.png``; per-slice ``<rel>_overlay.png`` on request),
+``predictions.csv`` with per-slice area and, where the model has a rule, the Tumour / No-tumour
+decision, and ``cases.csv`` with per-case slice counts and tumour volume in pixels.
+``segstudy.outdir`` decides where writing is allowed.
 """
 
 from __future__ import annotations
@@ -72,7 +74,8 @@ def as_batch(arr: np.ndarray, path: Path, channels: int) -> tuple[np.ndarray, bo
 
 def _is_image(name: str) -> bool:
     stem, suffix = os.path.splitext(name)
-    return suffix.lower() in IMAGE_SUFFIXES and not stem.endswith(("_mask", "_overlay"))
+    return suffix.lower() in IMAGE_SUFFIXES and not stem.endswith(("_mask", "_overlay",
+                                                                    "_montage"))
 
 
 def _walk(folder: Path) -> list[Path]:
@@ -139,7 +142,7 @@ def check_options(min_area: Any, batch_size: Any) -> None:
 
 def predict_paths(model_path: str | Path, inputs: list[str | Path], out_dir: str | Path,
                   min_area: int | None = None, batch_size: int = 8,
-                  progress: bool = True) -> Path:
+                  progress: bool = True, slice_overlays: bool = False) -> Path:
     """Predict every input; return the CSV path. Outputs appear only when all succeeded."""
     check_options(min_area, batch_size)
     model_path, out_dir = Path(model_path), Path(out_dir)
@@ -155,14 +158,19 @@ def predict_paths(model_path: str | Path, inputs: list[str | Path], out_dir: str
         min_area = info["decision"]["min_area"]
 
     from segstudy.inference import load_model
-    from segstudy.predict_write import segment, write_item
+    from segstudy.predict_write import Montages, case_table, segment, write_item
 
     model, info = load_model(model_path)
     rows = []
     with output_folder(out_dir) as tmp:
+        roots = [os.path.abspath(p if p.is_dir() else p.parent) for p in given]
+        montages = Montages(tmp, Path(os.path.commonpath(roots)).name)
         for item, mask in segment(model, info, items, batch_size, progress):
-            rows += write_item(tmp, item, mask, info["input_size"], min_area)
+            rows += write_item(tmp, item, mask, info["input_size"], min_area, slice_overlays)
+            montages.add(item, mask)
+        montages.write()
         import pandas as pd
 
         pd.DataFrame(rows).to_csv(tmp / "predictions.csv", index=False)
+        case_table(rows).to_csv(tmp / "cases.csv", index=False)
     return out_dir / "predictions.csv"
