@@ -26,8 +26,10 @@ from segstudy.inference import load_model, predict_masks, read_sidecar
 from segstudy.io import atomic_path, write_json
 from segstudy.metrics import METRICS, binarise, region_scores
 from segstudy.patients import per_patient, split_means
+from segstudy.progress import Progress
 
 log = logging.getLogger(__name__)
+PROGRESS_CHUNK = 64  # slices per progress update; a multiple of predict_masks' batch of 8
 
 
 def per_sample_table(data: Prepared, pred: np.ndarray, rng: tuple[float, float],
@@ -84,7 +86,12 @@ def evaluate(dataset: str, model_name: str, prepared: str | Path, model_path: st
         )
     rng = tuple(info["mask_range"])
     empty = float(cfg["empty_iou"])
-    pred = predict_masks(model, data.images, info["norm"])
+    seed_paths = _seed_paths(Path(model_path))
+    unlabelled = Path(prepared) / "unlabelled.npy"
+    n_unl = len(np.load(unlabelled, mmap_mode="r")) if unlabelled.is_file() else 0
+    bar = Progress(len(data.images) * len(seed_paths) + n_unl, f"evaluate {dataset}/{model_name}",
+                   "slice")
+    pred = _predict(model, data.images, info["norm"], bar)
     table = per_sample_table(data, pred, rng, empty, regions=dataset == "isbi2012")
     result: dict[str, Any] = {"dataset": dataset, "model": model_name,
                               "mask_range": list(rng), "empty_iou": empty,
@@ -104,15 +111,16 @@ def evaluate(dataset: str, model_name: str, prepared: str | Path, model_path: st
         detection.pop("truth"), detection.pop("pred")
         result["detection"] = {"chosen_on_val": chosen, "test": detection}
     quantised = {"labelled": _to_uint8(pred, rng)}
-    if (Path(prepared) / "unlabelled.npy").is_file():
-        unl = np.load(Path(prepared) / "unlabelled.npy", mmap_mode="r")
-        quantised["unlabelled"] = _to_uint8(predict_masks(model, unl, info["norm"]), rng)
+    if n_unl:
+        unl = np.load(unlabelled, mmap_mode="r")
+        quantised["unlabelled"] = _to_uint8(_predict(model, unl, info["norm"], bar), rng)
     with atomic_path(pred_path) as tmp:
         with open(tmp, "wb") as fh:
             np.savez_compressed(fh, **quantised)
     with atomic_path(out_dir / f"{model_name}_per_sample.csv") as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")
-    result["over_seeds"] = over_seeds(dataset, data, Path(model_path), rng, empty, table)
+    result["over_seeds"] = over_seeds(dataset, data, Path(model_path), rng, empty, table, bar)
+    bar.close()
     write_json(out_dir / f"{model_name}.json", result)
     return result
 
@@ -122,17 +130,12 @@ SEED_COLS = ("module", "squaring", "percent", "iou", "dice", "rand_error", "vi",
 
 
 def over_seeds(dataset: str, data: Prepared, model_path: Path, rng: tuple[float, float],
-               empty: float, primary: pd.DataFrame) -> dict[str, Any]:
+               empty: float, primary: pd.DataFrame, bar: Progress | None = None
+               ) -> dict[str, Any]:
     """Every seed of the configuration (``<model>-seeds/seed<S>.keras``) scored like the primary
     model; mean and sample standard deviation (ddof 1; ``None`` for a single seed) per split and
     column, plus the train − test IoU gap."""
-    from segstudy.training.seeds import seeds_dir
-
-    folder = seeds_dir(model_path)
-    paths = sorted((p for p in folder.glob("seed*.keras") if p.stem.count(".") == 0),
-                   key=lambda p: int(p.stem.removeprefix("seed")))
-    if not paths:
-        raise SegstudyError(f"{folder}: no seed models; rerun the stage that trains {model_path}")
+    paths = _seed_paths(model_path)
     primary_seed = int(read_sidecar(model_path)["seed"])
     per_seed: dict[str, dict[str, Any]] = {}
     for path in paths:
@@ -140,7 +143,7 @@ def over_seeds(dataset: str, data: Prepared, model_path: Path, rng: tuple[float,
             table = primary
         else:
             model, info = load_model(path)
-            pred = predict_masks(model, data.images, info["norm"])
+            pred = _predict(model, data.images, info["norm"], bar)
             table = per_sample_table(data, pred, rng, empty, regions=dataset == "isbi2012")
         summary = summarise(table, dataset, empty)
         row = {split: {c: summary[split][c] for c in SEED_COLS if c in summary[split]}
@@ -150,6 +153,30 @@ def over_seeds(dataset: str, data: Prepared, model_path: Path, rng: tuple[float,
     return {"n": len(per_seed), "seeds": [int(k) for k in per_seed],
             "mean": _aggregate(per_seed, np.mean), "std": _aggregate(per_seed, _sample_std),
             "per_seed": per_seed}
+
+
+def _seed_paths(model_path: Path) -> list[Path]:
+    """Every seed's model of the configuration, ``<model>-seeds/seed<S>.keras``, by seed."""
+    from segstudy.training.seeds import seeds_dir
+
+    folder = seeds_dir(model_path)
+    paths = sorted((p for p in folder.glob("seed*.keras") if p.stem.count(".") == 0),
+                   key=lambda p: int(p.stem.removeprefix("seed")))
+    if not paths:
+        raise SegstudyError(f"{folder}: no seed models; rerun the stage that trains {model_path}")
+    return paths
+
+
+def _predict(model: Any, images: np.ndarray, norm: Mapping[str, Any],
+             bar: Progress | None) -> np.ndarray:
+    """``predict_masks`` in chunks so progress can be shown; a chunk is a whole number of
+    ``predict_masks``' batches, so the model sees exactly the batches of one call."""
+    out = []
+    for start in range(0, len(images), PROGRESS_CHUNK):
+        out.append(predict_masks(model, images[start : start + PROGRESS_CHUNK], norm))
+        if bar is not None:
+            bar.update(len(out[-1]))
+    return np.concatenate(out) if out else predict_masks(model, images, norm)
 
 
 def _sample_std(values: np.ndarray) -> float | None:

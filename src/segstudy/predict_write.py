@@ -26,10 +26,10 @@ def segment(model: Any, info: dict[str, Any], items: list[Item], batch_size: int
             progress: bool) -> Iterator[tuple[Item, np.ndarray]]:
     """Yield ``(item, mask)`` with ``mask`` (N, H, W) uint8 in {0, 1} at the item's own size."""
     import cv2
-    from tqdm import tqdm
 
     from segstudy.inference import predict_masks
     from segstudy.metrics import binarise
+    from segstudy.progress import Progress
 
     size = info["input_size"]
     rng = tuple(info["mask_range"])
@@ -42,8 +42,7 @@ def segment(model: Any, info: dict[str, Any], items: list[Item], batch_size: int
     groups: dict[tuple[int, ...], list[int]] = defaultdict(list)  # same shape: one array
     for i, x in enumerate(model_inputs):
         groups[x.shape[1:]].append(i)
-    bar = tqdm(total=sum(len(x) for x in model_inputs), desc="predict", unit="slice",
-               disable=not progress)
+    bar = Progress(sum(len(x) for x in model_inputs), "predict", "slice", enabled=progress)
     for members in groups.values():
         stacked = np.concatenate([model_inputs[i] for i in members])
         prob = predict_masks(model, stacked, info["norm"], batch_size)

@@ -126,7 +126,9 @@ def npz(ds: str, name: str) -> dict[str, np.ndarray]:
         return {k: z[k] for k in z.files}
 
 
-def curve_dirs(ds: str, gan_metric: str, info: Mapping) -> dict[str, Path]:
-    """dvclive folders of the published seed of the U-Net and of Table 2's GAN."""
-    return {"U-Net": layout.curves(ds, "unet", info[ds, "unet"]["seed"]),
-            "GAN": layout.curves(ds, f"gan-{gan_metric}", info[ds, "gan"]["seed"])}
+def curve_dirs(ds: str, gan_metric: str, info: Mapping) -> dict[str, dict[int, Path]]:
+    """dvclive folders of every seed of the U-Net, its control and Table 2's GAN."""
+    return {MODEL_NAMES[mod]: {int(s["seed"]): layout.curves(ds, file_of(mod, gan_metric),
+                                                             int(s["seed"]))
+                               for s in info[ds, mod].get("seeds") or [info[ds, mod]]}
+            for mod in ("unet", "control", "gan")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,23 +33,39 @@ def read_curve(folder: Path, name: str) -> tuple[np.ndarray, np.ndarray]:
     return np.array([int(r["step"]) + 1 for r in rows]), np.array([float(r[name]) for r in rows])
 
 
-def curves(runs: dict[str, Path], path: Path, title: str) -> str:
-    """Loss and validation IoU per epoch; GAN runs add D's approximation error."""
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
-    for label, folder in runs.items():
-        for ax, names in zip(axes, (("loss", "g_loss", "d_loss"), ("val_iou",), ("val_d_error",)),
-                             strict=True):
-            for name in names:
-                x, y = read_curve(folder, name)
-                if len(x):
-                    ax.plot(x, y, marker=".", label=f"{label} {name}")
-    for ax, t in zip(axes, ("training loss", "validation IoU", "D approximation error (val)"),
-                     strict=True):
-        ax.set_title(t, fontsize=9)
-        ax.set_xlabel("epoch")
-        if ax.lines:
-            ax.legend(fontsize=7)
+CURVE_PANELS = (  # (column title, [(logged name, line style, legend text)])
+    ("loss per epoch", [("loss", "-", "train"), ("g_loss", "-", "G train"),
+                        ("val_loss", "--", "val (supervised)"), ("d_loss", ":", "D train")]),
+    ("validation IoU", [("val_iou", "-", "val")]),
+    ("D's approximation error", [("d_error", "-", "train"), ("val_d_error", "--", "val")]),
+)
+
+
+def curves(runs: Mapping[str, Mapping[int, Path]], path: Path, title: str) -> str:
+    """Learning curves: a row per model (U-Net, control, GAN), a colour per seed; columns are
+    the losses (train solid, validation dashed, D's dotted), validation IoU and, for a GAN,
+    D's mean absolute error against the true quality of G's outputs."""
+    rows = [(label, seeds) for label, seeds in runs.items() if seeds]
+    fig, axes = plt.subplots(max(1, len(rows)), len(CURVE_PANELS),
+                             figsize=(13, 2.8 * max(1, len(rows))), squeeze=False)
+    for r, (label, seeds) in enumerate(rows):
+        for c, (panel, series) in enumerate(CURVE_PANELS):
+            ax = axes[r, c]
+            for k, (seed, folder) in enumerate(sorted(seeds.items())):
+                for name, style, text in series:
+                    x, y = read_curve(folder, name)
+                    if len(x):
+                        ax.plot(x, y, style, color=f"C{k}", marker=".", markersize=3,
+                                label=f"seed {seed} {text}")
+            ax.set_title(f"{label}: {panel}", fontsize=9)
+            ax.set_xlabel("epoch", fontsize=8)
+            if ax.lines:
+                ax.legend(fontsize=6, ncol=2)
+            else:
+                ax.text(0.5, 0.5, "not logged for this model", ha="center", va="center",
+                        fontsize=8, transform=ax.transAxes)
     fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
     return save(fig, path)
 
 

@@ -112,6 +112,6 @@ def isbi_figures(fig_dir: Path, gan_metric: str, info: Mapping) -> str:
                                  {MODEL_NAMES[k]: v["unlabelled"][pick] for k, v in preds.items()},
                                  fig_dir / "isbi_unlabelled.png")
     cv = figures.curves(curve_dirs("isbi2012", gan_metric, info), fig_dir / "isbi_curves.png",
-                        "ISBI 2012 training curves (published seed)")
+                        "ISBI 2012 learning curves, every seed of each model")
     return (f"![ISBI examples]({ex})\n\nPredictions on the unlabelled challenge test stack "
             f"(slices {pick}):\n\n![ISBI unlabelled]({un})\n\n![ISBI curves]({cv})\n")

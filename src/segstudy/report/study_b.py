@@ -179,6 +179,6 @@ def lgg_figures(fig_dir: Path, gan_metric: str, info: Mapping) -> str:
             for s in SPLITS}
     cd = figures.class_distribution(dist, fig_dir / "lgg_class_distribution.png")
     cv = figures.curves(curve_dirs("lgg", gan_metric, info), fig_dir / "lgg_curves.png",
-                        "LGG training curves (the paper's loss figure)")
+                        "LGG learning curves, every seed of each model (the paper's loss figure)")
     return (f"![LGG examples]({ex})\n\n![LGG class distribution]({cd})\n\n"
             f"![LGG curves]({cv})\n")

@@ -1,0 +1,91 @@
+"""Progress: a bar on a terminal, a few whole lines in logs, and no change to any result."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from segstudy.progress import LINE_STEPS, Progress
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture(autouse=True)
+def _no_override(monkeypatch):
+    monkeypatch.delenv("SEGSTUDY_PROGRESS", raising=False)
+
+
+def test_a_log_gets_one_whole_line_per_tenth_and_no_carriage_returns():
+    log = io.StringIO()
+    with Progress(250, "evaluate lgg/unet", "slice", stream=log) as bar:
+        for _ in range(250):
+            bar.update(1)
+    lines = log.getvalue().splitlines()
+    assert len(lines) == LINE_STEPS
+    assert "\r" not in log.getvalue()
+    assert lines[0].startswith("evaluate lgg/unet: 25/250 slices (10 %)")
+    assert lines[-1].startswith("evaluate lgg/unet: 250/250 slices (100 %)")
+
+
+def test_an_unfinished_loop_still_ends_with_one_line_saying_how_far_it_got():
+    log = io.StringIO()
+    bar = Progress(100, "predict", "slice", stream=log)
+    bar.update(5)
+    bar.close()
+    bar.close()
+    assert log.getvalue().splitlines() == [log.getvalue().splitlines()[0]]
+    assert log.getvalue().startswith("predict: 5/100 slices (5 %)")
+
+
+def test_a_terminal_gets_a_redrawn_bar():
+    term = Terminal()
+    with Progress(40, "predict", "slice", stream=term) as bar:
+        bar.update(40)
+    assert "\r" in term.getvalue()
+    assert "40/40" in term.getvalue()
+
+
+@pytest.mark.parametrize(("setting", "stream", "expected"),
+                         [("off", Terminal(), ""), ("lines", Terminal(), "x: 3/3 slices"),
+                          (None, io.StringIO(), "x: 3/3 slices")])
+def test_segstudy_progress_overrides_what_the_terminal_suggests(monkeypatch, setting, stream,
+                                                                 expected):
+    if setting:
+        monkeypatch.setenv("SEGSTUDY_PROGRESS", setting)
+    with Progress(3, "x", "slice", stream=stream) as bar:
+        bar.update(3)
+    assert stream.getvalue().startswith(expected) if expected else stream.getvalue() == ""
+
+
+def test_disabled_progress_prints_nothing():
+    log = io.StringIO()
+    with Progress(3, "x", "slice", enabled=False, stream=log) as bar:
+        bar.update(3)
+    assert log.getvalue() == ""
+
+
+def test_evaluate_in_chunks_gives_bit_identical_masks_to_one_call():
+    import keras
+
+    from segstudy.evaluate import PROGRESS_CHUNK, _predict
+    from segstudy.inference import predict_masks
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((None, None, 1)),
+                              keras.layers.Conv2D(4, 3, padding="same"),
+                              keras.layers.BatchNormalization(),
+                              keras.layers.Conv2D(1, 3, padding="same", activation="tanh")])
+    images = np.random.default_rng(0).integers(0, 256, (PROGRESS_CHUNK * 2 + 7, 16, 16, 1),
+                                               dtype=np.uint8)
+    norm = {"mode": "range", "mean": [127.5], "std": [127.5]}
+    log = io.StringIO()
+    bar = Progress(len(images), "evaluate", "slice", stream=log)
+    chunked = _predict(model, images, norm, bar)
+    bar.close()
+    np.testing.assert_array_equal(chunked, predict_masks(model, images, norm))
+    assert log.getvalue().splitlines()[-1].startswith(f"evaluate: {len(images)}/{len(images)}")
