@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 from tests.conftest import ROOT, SHARED_DATA
 
 
@@ -20,9 +22,9 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: int = 3600) -> 
     return proc.stdout + proc.stderr
 
 
-def quick_copy(proj: Path, *targets: str) -> dict[str, str]:
-    """Copy the repository's files into ``proj`` (a fresh git repo) and run ``make quick``
-    (only ``targets`` and their upstream stages, when given); return the environment used."""
+def copy_repo(proj: Path) -> dict[str, str]:
+    """Copy the repository's files into ``proj`` as a fresh git repo with one commit; return
+    the environment the project's commands run in (data mirror, this interpreter, git user)."""
     files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
                            cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
     for f in files:
@@ -36,7 +38,33 @@ def quick_copy(proj: Path, *targets: str) -> dict[str, str]:
            "GIT_COMMITTER_NAME": "ci", "GIT_COMMITTER_EMAIL": "ci@localhost"}
     for cmd in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "copy"]):
         run(cmd, proj, env)
+    return env
+
+
+def quick_copy(proj: Path, *targets: str, extra_env: dict[str, str] | None = None
+               ) -> dict[str, str]:
+    """``copy_repo``, then ``make quick`` (only ``targets`` and their upstream stages, when
+    given) with ``extra_env`` added; return the environment used."""
+    env = {**copy_repo(proj), **(extra_env or {})}
     params_before = (proj / "params.yaml").read_bytes()
     run([sys.executable, "-m", "segstudy.quick", *targets], proj, env)
     assert (proj / "params.yaml").read_bytes() == params_before, "quick must not edit params.yaml"
     return env
+
+
+def quick_params_committed(proj: Path, env: dict[str, str]) -> None:
+    """Make ``make quick``'s settings the project's own params.yaml (a commit) and drop the
+    copied dvc.lock, so plain ``dvc repro`` runs the tiny study from scratch."""
+    from segstudy.quick import QUICK_OVERRIDES
+
+    params = yaml.safe_load((proj / "params.yaml").read_text())
+    for key, value in QUICK_OVERRIDES.items():
+        *parents, leaf = key.split(".")
+        node = params
+        for part in parents:
+            node = node[part]
+        node[leaf] = yaml.safe_load(str(value))
+    (proj / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    (proj / "dvc.lock").unlink(missing_ok=True)
+    for cmd in (["git", "add", "-A"], ["git", "commit", "-qm", "quick settings"]):
+        run(cmd, proj, env)

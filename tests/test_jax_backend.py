@@ -101,3 +101,18 @@ def test_unet_and_gan_train_under_jax_without_tensorflow(tmp_path: Path):
     assert out["gan_moved_generator"]
     assert out["summaries"][:2] == ["jax", "jax"]
     assert 0.0 <= out["summaries"][2] <= 1.0 and out["summaries"][3] is not None
+
+
+def test_a_quick_lgg_branch_runs_under_jax_from_download_to_metrics(tmp_path: Path):
+    """``KERAS_BACKEND=jax make quick`` restricted to download → … → evaluate for LGG."""
+    from tests.conftest import SHARED_DATA
+    from tests.quick_project import quick_copy
+
+    if not (SHARED_DATA / "lgg").is_dir():
+        pytest.skip(f"data mirror {SHARED_DATA} not present")
+    proj = tmp_path / "segstudy"
+    quick_copy(proj, "evaluate@lgg-unet", extra_env={"KERAS_BACKEND": "jax"})
+    info = json.loads((proj / "models/lgg/unet.json").read_text())
+    assert info["backend"] == "jax"
+    metrics = json.loads((proj / "metrics/lgg/unet.json").read_text())
+    assert all(0.0 <= metrics[s]["iou"] <= 1.0 for s in ("train", "val", "test"))
