@@ -1,0 +1,179 @@
+"""Which ingredients of a strong LGG recipe pay off (issue 21)? A probe, not a stage.
+
+Trains the project's LGG U-Net (``segstudy.models.unet``, ``segstudy.data.batches``,
+``segstudy.training.losses``) under several recipes on a *patient-level* split of a prepared LGG
+folder and scores validation every epoch the way the report does (Dice per patient volume, IoU
+over tumour slices; ``segstudy.patients``). At each run's best epoch it also scores flip
+test-time augmentation and removal of small connected components, so each ingredient is kept
+or dropped by validation. Test slices are never read.
+
+    python benchmarks/lgg_recipe_probe.py --prepared data/prepared/lgg --out probe.jsonl \
+        --variants paper bce_dice --seeds 1 2 --epochs 40 [--parallel N]
+
+Backend-agnostic (runs with ``KERAS_BACKEND=jax`` on a GPU machine without TensorFlow). With
+``--parallel`` every (variant, seed) is its own process; the results are one JSON line each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+VARIANTS = {  # name: what differs from the paper protocol (base 16, MSE, Adam 3e-4 constant)
+    "paper": {},
+    "mse_cosine_sampled": {"lr": 1e-3, "cosine": True, "tumour_share": 0.5},
+    "bce_dice": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5},
+    "bce_dice_unsampled": {"loss": "bce_dice", "lr": 1e-3, "cosine": True},
+    "dice": {"loss": "dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5},
+    "bce_dice_w32": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
+                     "base_filters": 32},
+    "bce_dice_const": {"loss": "bce_dice", "lr": 3e-4, "tumour_share": 0.5},
+}
+BASE = {"loss": "mse", "lr": 3e-4, "cosine": False, "tumour_share": None, "base_filters": 16,
+        "batch": 16}
+MODEL = {"depth": 4, "convs_per_block": 2, "batchnorm": True, "head": "conv_bn_lrelu",
+         "dropout": 0.0, "leaky_alpha": 0.01, "output_activation": "sigmoid"}
+AUGMENT = {"flip": True, "rot90": False, "elastic": False, "affine": True,
+           "affine_degrees": 10.0, "affine_scale": 0.05}
+MIN_COMPONENT = (0, 10, 25, 50, 100)  # pixels at 128²; removed per slice
+
+
+def patient_split(table, n_val: int, seed: int) -> np.ndarray:
+    """'train' / 'val' per slice, no patient in both (the slices' test label is dropped)."""
+    cases = np.array(sorted(table["case_id"].unique()))
+    val = set(np.random.default_rng(seed).permutation(cases)[:n_val])
+    return np.where(table["case_id"].isin(val), "val", "train")
+
+
+def sampled_indices(train: np.ndarray, has_tumour: np.ndarray, share: float | None) -> np.ndarray:
+    """Training indices with tumour slices repeated until they are ``share`` of the epoch."""
+    if not share:
+        return train
+    tumour, empty = train[has_tumour[train]], train[~has_tumour[train]]
+    repeats = max(1, round(share * len(empty) / ((1 - share) * max(1, len(tumour)))))
+    return np.concatenate([empty, np.repeat(tumour, repeats)])
+
+
+def scores(table, prob: np.ndarray, truth: np.ndarray, min_component: int = 0) -> dict:
+    from scipy import ndimage
+
+    from segstudy.patients import per_patient
+
+    found = prob > 0.5
+    if min_component:
+        for i in np.flatnonzero(found.reshape(len(found), -1).any(axis=1)):
+            lab, n = ndimage.label(found[i])
+            sizes = ndimage.sum(found[i], lab, range(1, n + 1))
+            found[i] = np.isin(lab, 1 + np.flatnonzero(sizes >= min_component))
+    t = table.assign(target_area=truth.reshape(len(truth), -1).sum(1),
+                     pred_area=found.reshape(len(found), -1).sum(1),
+                     intersection=(found & truth).reshape(len(truth), -1).sum(1))
+    tumour = t[t["target_area"] > 0]
+    union = tumour["target_area"] + tumour["pred_area"] - tumour["intersection"]
+    pat = per_patient(t, 1.0)
+    detected = t["pred_area"] > 0
+    has = t["target_area"] > 0
+    return {"dice_per_patient": round(float(pat["dice"].mean()), 4),
+            "iou_tumour_slices": round(float((tumour["intersection"] / union).mean()), 4),
+            "recall": round(float((detected & has).sum() / max(1, has.sum())), 4),
+            "precision": round(float((detected & has).sum() / max(1, detected.sum())), 4)}
+
+
+def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out: str) -> dict:
+    import keras
+
+    from segstudy.data.batches import TrainBatches
+    from segstudy.data.prepared import Prepared
+    from segstudy.inference import predict_masks
+    from segstudy.models.unet import build_unet, mask_range
+    from segstudy.training.losses import make_loss
+
+    cfg = {**BASE, **VARIANTS[variant]}
+    keras.utils.set_random_seed(seed)
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    data = Prepared(prepared)
+    data.table["split"] = patient_split(data.table, n_val, seed=0)  # one split for all runs
+    masks = np.asarray(data.masks) > 0
+    has_tumour = masks.reshape(len(masks), -1).any(axis=1)
+    train = sampled_indices(data.indices("train"), has_tumour, cfg["tumour_share"])
+    val = data.indices("val")
+    val_table = data.table.iloc[val].reset_index(drop=True)
+    rng = mask_range(MODEL["output_activation"])
+    batches = TrainBatches(data, train, rng, cfg["batch"], AUGMENT, seed, workers=4)
+    steps = len(batches) * epochs
+    lr = (keras.optimizers.schedules.CosineDecay(0.0, steps, warmup_target=cfg["lr"],
+                                                 warmup_steps=len(batches))
+          if cfg["cosine"] else cfg["lr"])
+    model = build_unet(in_channels=data.channels, base_filters=cfg["base_filters"], **MODEL)
+    model.compile(keras.optimizers.Adam(lr), loss=make_loss(cfg["loss"], rng))
+    val_x = np.asarray(data.images[val])
+    history, best, best_weights = [], -1.0, None
+    t0 = time.time()
+    for epoch in range(epochs):
+        fit = model.fit(batches, epochs=epoch + 1, initial_epoch=epoch, verbose=0)
+        prob = predict_masks(model, val_x, data.norm, batch_size=64)
+        row = {"epoch": epoch + 1, "loss": round(float(fit.history["loss"][-1]), 5),
+               "seconds": round(time.time() - t0, 1), **scores(val_table, prob, masks[val])}
+        history.append(row)
+        _append(out, {"kind": "epoch", "variant": variant, "seed": seed, **row})
+        print(variant, seed, row, flush=True)
+        if row["dice_per_patient"] > best:
+            best, best_weights = row["dice_per_patient"], model.get_weights()
+    model.set_weights(best_weights)
+    prob = predict_masks(model, val_x, data.norm, batch_size=64)
+    flipped = predict_masks(model, val_x[:, :, ::-1], data.norm, batch_size=64)[:, :, ::-1]
+    tta = (prob + flipped) / 2
+    best_row = max(history, key=lambda r: r["dice_per_patient"])
+    return {"kind": "final", "variant": variant, "seed": seed, "cfg": cfg,
+            "backend": keras.backend.backend(), "train_slices_per_epoch": len(train),
+            "val_patients": int(val_table["case_id"].nunique()),
+            "best_epoch": best_row["epoch"], "best": best_row,
+            "post": {f"min{k}": scores(val_table, prob, masks[val], k) for k in MIN_COMPONENT},
+            "post_tta": {f"min{k}": scores(val_table, tta, masks[val], k)
+                         for k in MIN_COMPONENT},
+            "history": history, "wall_s": round(time.time() - t0, 1)}
+
+
+def _append(path: str, record: dict) -> None:
+    """One JSON line; runs in parallel append to one file (a line per write)."""
+    with open(path, "a") as fh:
+        fh.write(json.dumps(record) + "\n")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--prepared", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    ap.add_argument("--seeds", nargs="+", type=int, default=[1])
+    ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--val-patients", type=int, default=10)
+    ap.add_argument("--parallel", type=int, default=1, help="processes at once")
+    ap.add_argument("--one", nargs=2, metavar=("VARIANT", "SEED"), help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.one:
+        _append(a.out, run_one(a.prepared, a.one[0], int(a.one[1]), a.epochs, a.val_patients,
+                               a.out))
+        return
+    jobs = [(v, s) for v in a.variants for s in a.seeds]
+    running: list[subprocess.Popen] = []
+    for v, s in jobs:
+        while len(running) >= a.parallel:
+            running = [p for p in running if p.poll() is None]
+            time.sleep(1)
+        running.append(subprocess.Popen(
+            [sys.executable, __file__, "--prepared", a.prepared, "--out", a.out, "--epochs",
+             str(a.epochs), "--val-patients", str(a.val_patients), "--one", v, str(s)],
+            env=os.environ))
+    for p in running:
+        p.wait()
+
+
+if __name__ == "__main__":
+    main()
