@@ -29,6 +29,7 @@ from segstudy.report.common import (
     table2_metric,
     versions,
 )
+from segstudy.report.dashboard import write_dashboard
 
 
 def build_report(params: Mapping[str, Any], out: str | Path = layout.REPORT) -> Path:
@@ -37,6 +38,7 @@ def build_report(params: Mapping[str, Any], out: str | Path = layout.REPORT) -> 
     with atomic_path(out, is_dir=True) as tmp:
         text = render(params, paper, tmp)
         (tmp / "REPORT.md").write_text(text)
+        write_dashboard(tmp, table2_metric(params["gan"])[0])
     return out / "REPORT.md"
 
 
