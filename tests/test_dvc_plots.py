@@ -3,12 +3,22 @@ counts back into the matrix ``evaluate`` stored."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
+from pathlib import Path
 
+import pytest
 import yaml
 
-from segstudy.report.dashboard import CONFUSIONS, DASHBOARD, FIGURES, confusion_rows
+from segstudy import layout
+from segstudy.report.dashboard import (
+    CONFUSIONS,
+    DASHBOARD,
+    EVAL_CONFUSION,
+    FIGURES,
+    write_dashboard,
+)
 from tests.conftest import ROOT
 
 
@@ -50,10 +60,28 @@ def test_the_dashboard_is_what_dvc_yaml_plots_and_the_report_stage_writes():
     assert expected <= set(spec["stages"]["report"]["outs"])
 
 
-def test_confusion_rows_count_back_to_the_stored_matrix():
+def test_the_dashboard_confusion_rows_count_back_to_the_stored_matrix(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The dashboard copies evaluate's confusion rows (no second writer of them)."""
+    monkeypatch.chdir(tmp_path)
     counts = {"tp": 3, "fn": 2, "fp": 1, "tn": 0}
-    rows = confusion_rows(counts)
-    cells = Counter((r["actual"], r["predicted"]) for r in rows)
-    assert cells == {("Tumour", "Tumour"): 3, ("Tumour", "No tumour"): 2,
-                     ("No tumour", "Tumour"): 1}
-    assert len(rows) == sum(counts.values())
+    cells = {"tp": ("Tumour", "Tumour"), "fn": ("Tumour", "No tumour"),
+             "fp": ("No tumour", "Tumour"), "tn": ("No tumour", "No tumour")}
+    stored = [{"actual": a, "predicted": p} for k, (a, p) in cells.items()
+              for _ in range(counts[k])]
+    for name in ("unet", "gan-iou"):
+        path = layout.eval_plots("lgg", name) / EVAL_CONFUSION
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps(stored))
+    fig_dir = tmp_path / "report"
+    fig_dir.mkdir()
+    for name in FIGURES:
+        (fig_dir / name).write_bytes(b"png")
+    write_dashboard(fig_dir, "iou")
+    for name in CONFUSIONS.values():
+        rows = json.loads((DASHBOARD / name).read_text())
+        got = Counter((r["actual"], r["predicted"]) for r in rows)
+        assert got == {("Tumour", "Tumour"): 3, ("Tumour", "No tumour"): 2,
+                       ("No tumour", "Tumour"): 1}
+        assert len(rows) == sum(counts.values())
+    assert all((DASHBOARD / name).read_bytes() == b"png" for name in FIGURES)
