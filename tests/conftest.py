@@ -78,3 +78,16 @@ def write_model(folder: Path, dataset: str, channels: int, activation: str,
             "decision": None if min_area is None else {"min_area": min_area, "chosen_on": "val"}}
     path.with_suffix(".json").write_text(json.dumps(info))
     return path
+
+
+def mirror_lgg_split_counts() -> dict[str, int]:
+    """The slice split the pipeline must make of the mirror's LGG set: ``params.yaml``'s
+    paper counts scaled to the number of slices the mirror holds (73 patients, 2649 slices:
+    2145 / 443 / 61), so a test follows the data rather than a count from an older mirror."""
+    import yaml
+
+    from segstudy.data.split import scale_counts
+
+    counts = yaml.safe_load((ROOT / "params.yaml").read_text())["prepare"]["lgg"]["split"]["counts"]
+    slices = sum(1 for _ in (SHARED_DATA / "lgg" / "kaggle_3m").glob("*/*_mask.tif"))
+    return dict(zip(("train", "val", "test"), scale_counts(slices, counts), strict=True))

@@ -13,8 +13,9 @@ def test_full_lgg_set_uses_the_paper_counts_exactly():
     assert scale_counts(3929, PAPER) == (3182, 657, 90)
 
 
-def test_mirror_subset_scales_counts_to_1093_226_31():
-    assert scale_counts(1350, PAPER) == (1093, 226, 31)
+def test_mirror_subset_scales_counts_to_2145_443_61():
+    assert scale_counts(2649, PAPER) == (2145, 443, 61)  # today's mirror: 73 patients
+    assert scale_counts(1350, PAPER) == (1093, 226, 31)  # the 37-patient mirror before 2026-12
 
 
 def test_slice_split_sizes_and_determinism():
