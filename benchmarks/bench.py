@@ -49,6 +49,7 @@ from segstudy.data.prepared import Prepared, normalise, to_mask_scale
 from segstudy.inference import predict_masks
 from segstudy.io import write_json
 from segstudy.models.unet import build_unet_from_params, mask_range
+from segstudy.precision import cpu_summary, resolve_precision
 from segstudy.training.callbacks import BatchTimer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,6 +72,13 @@ def conv_flops(model: keras.Model, size: int, channels: int) -> float:
             k = np.prod(layer.kernel_size)
             total += 2.0 * k * cin * layer.filters * h * w
     return total
+
+
+def cpu_line() -> str:
+    """The CPU model, its bf16-relevant flags and what ``precision: auto`` picks on it."""
+    cpu = cpu_summary()
+    return (f"{cpu['model']} ({cpu['cores']} cores; flags {', '.join(cpu['flags']) or 'none'}; "
+            f"auto → {resolve_precision('auto')})")
 
 
 def cpu_peak() -> dict[str, Any]:
@@ -126,7 +134,7 @@ def timed_fit(model: keras.Model, data: Any, batch: int, **kw: Any) -> float:
 def bench_model(label: str, model_cfg: dict, train_cfg: dict, channels: int, size: int,
                 steps: int, tmp: Path) -> dict[str, Any]:
     batch = int(train_cfg["batch_size"])
-    precision = train_cfg.get("precision", "float32")
+    precision = resolve_precision(train_cfg.get("precision", "auto"))
     keras.mixed_precision.set_global_policy(precision)
     rng_range = mask_range(model_cfg["output_activation"])
     tile = train_cfg.get("tile")
@@ -260,11 +268,13 @@ def time_to_quality(target: float | None = None) -> int:
               "per_epoch": [{"epoch": e, "val_iou": round(v, 4), "elapsed_s": round(t, 1)}
                             for e, v, t in stop.history],
               "slices_train": len(data.indices("train")), "cpu": cpu_peak()["derivation"],
+              "cpu_model": cpu_summary(), "precision": resolve_precision(train_cfg["precision"]),
               "python": platform.python_version(), "keras": keras.__version__,
               "backend": keras.backend.backend()}
     write_json(ROOT / "benchmarks" / "time_to_quality.json", result)
     verdict = (f"reached at epoch {stop.reached}" if stop.reached
                else f"not reached in {max_epochs} epochs (best {result['best_val_iou']:.4f})")
+    print(f"# CPU: {cpu_line()}; precision {result['precision']}")
     print(f"LGG val IoU >= {target}: {verdict}, {result['wall_s']} s")
     return 0
 
@@ -291,13 +301,14 @@ def main(argv: list[str]) -> int:
     rss = [] if quick else [r for r in (peak_rss_of_training(ds, params)
                                         for ds in ("lgg", "isbi2012")) if r]
     result = {"date": time.strftime("%Y-%m-%d"), "machine": platform.machine(),
-              "cpu": peak, "python": platform.python_version(), "keras": keras.__version__,
+              "cpu": peak, "cpu_model": cpu_summary(), "python": platform.python_version(),
+              "keras": keras.__version__,
               "backend": keras.backend.backend(), "runs": runs, "training_memory": rss,
               "wall_s": round(time.time() - started, 1)}
     out = ROOT / "benchmarks" / "results.json"
     if not quick:
         write_json(out, result)
-    print(f"# {result['date']}, {peak['cores']} cores, keras {keras.__version__} "
+    print(f"# {result['date']}, CPU: {cpu_line()}, keras {keras.__version__} "
           f"({result['backend']}); peak: {peak['derivation']}")
     print("| model | input, batch, precision | pipeline img/s | baseline img/s | ratio (median "
           f"of {ROUNDS} pairs) | ratio min-max | input ms/batch (1 thread) of step ms | GFLOP/s | "

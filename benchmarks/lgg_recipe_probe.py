@@ -85,18 +85,22 @@ def scores(table, prob: np.ndarray, truth: np.ndarray, min_component: int = 0) -
             "precision": round(float((detected & has).sum() / max(1, detected.sum())), 4)}
 
 
-def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out: str) -> dict:
+def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out: str,
+            precision: str = "auto") -> dict:
     import keras
 
     from segstudy.data.batches import TrainBatches
     from segstudy.data.prepared import Prepared
     from segstudy.inference import predict_masks
     from segstudy.models.unet import build_unet, mask_range
+    from segstudy.precision import cpu_summary, resolve_precision
     from segstudy.training.losses import make_loss
 
     cfg = {**BASE, **VARIANTS[variant]}
     keras.utils.set_random_seed(seed)
-    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    policy = resolve_precision(precision)
+    keras.mixed_precision.set_global_policy(policy)
+    print(f"# CPU {cpu_summary()}; precision {precision} → {policy}", flush=True)
     data = Prepared(prepared)
     data.table["split"] = patient_split(data.table, n_val, seed=0)  # one split for all runs
     masks = np.asarray(data.masks) > 0
@@ -132,6 +136,7 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
     best_row = max(history, key=lambda r: r["dice_per_patient"])
     return {"kind": "final", "variant": variant, "seed": seed, "cfg": cfg,
             "backend": keras.backend.backend(), "train_slices_per_epoch": len(train),
+            "precision": policy, "cpu": cpu_summary(),
             "val_patients": int(val_table["case_id"].nunique()),
             "best_epoch": best_row["epoch"], "best": best_row,
             "post": {f"min{k}": scores(val_table, prob, masks[val], k) for k in MIN_COMPONENT},
@@ -155,11 +160,12 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--val-patients", type=int, default=10)
     ap.add_argument("--parallel", type=int, default=1, help="processes at once")
+    ap.add_argument("--precision", default="auto", choices=["auto", "float32", "mixed_bfloat16"])
     ap.add_argument("--one", nargs=2, metavar=("VARIANT", "SEED"), help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:
         _append(a.out, run_one(a.prepared, a.one[0], int(a.one[1]), a.epochs, a.val_patients,
-                               a.out))
+                               a.out, a.precision))
         return
     jobs = [(v, s) for v in a.variants for s in a.seeds]
     running: list[subprocess.Popen] = []
@@ -169,7 +175,8 @@ def main() -> None:
             time.sleep(1)
         running.append(subprocess.Popen(
             [sys.executable, __file__, "--prepared", a.prepared, "--out", a.out, "--epochs",
-             str(a.epochs), "--val-patients", str(a.val_patients), "--one", v, str(s)],
+             str(a.epochs), "--val-patients", str(a.val_patients), "--precision", a.precision,
+             "--one", v, str(s)],
             env=os.environ))
     for p in running:
         p.wait()

@@ -3,7 +3,7 @@
 Times ``train_on_batch`` on random data (no input pipeline) after two warm-up batches, so the
 numbers isolate the model's cost on this machine. Usage:
 
-    python benchmarks/speed_probe.py [float32|mixed_bfloat16]
+    python benchmarks/speed_probe.py [auto|float32|mixed_bfloat16]   (default auto)
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import keras
 import numpy as np
 
 from segstudy.models.unet import build_unet
+from segstudy.precision import cpu_summary, resolve_precision
 
 # Paper B's U-Net as params.yaml builds it; paper A's differs in these three choices.
 PAPER_B = {"depth": 4, "convs_per_block": 2, "batchnorm": True, "head": "conv_bn_lrelu",
@@ -30,10 +31,14 @@ CASES = [
 ]
 
 
-def main(precision: str = "mixed_bfloat16", timed_batches: int = 4) -> None:
+def main(requested: str = "auto", timed_batches: int = 4) -> None:
+    precision = resolve_precision(requested)
     keras.mixed_precision.set_global_policy(precision)
-    print(f"# {platform.machine()}, keras {keras.__version__} ({keras.backend.backend()}), "
-          f"{precision}, {time.strftime('%Y-%m-%d')}")
+    cpu = cpu_summary()
+    print(f"# {cpu['model']} ({platform.machine()}, {cpu['cores']} cores; flags "
+          f"{', '.join(cpu['flags']) or 'none'}), keras {keras.__version__} "
+          f"({keras.backend.backend()}), precision {requested} → {precision}, "
+          f"{time.strftime('%Y-%m-%d')}")
     print("| model | input | params | img/s |\n|---|---|---|---|")
     rng = np.random.default_rng(0)
     for label, kw, ch, size, batch in CASES:

@@ -25,9 +25,10 @@ def model_rate(size: int, base: int, batch: int, steps: int) -> float:
     import keras
 
     from segstudy.models.unet import build_unet
+    from segstudy.precision import resolve_precision
     from segstudy.training.losses import make_loss
 
-    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    keras.mixed_precision.set_global_policy(resolve_precision("auto"))
     model = build_unet(in_channels=3, base_filters=base, **MODEL)
     model.compile(keras.optimizers.Adam(3e-4), loss=make_loss("bce_dice", (0.0, 1.0)))
     rng = np.random.default_rng(0)
@@ -64,6 +65,11 @@ def main() -> None:
     a = ap.parse_args()
     import keras
 
+    from segstudy.precision import cpu_summary, resolve_precision
+
+    cpu = cpu_summary()
+    print(f"CPU {cpu['model']} ({cpu['cores']} cores; flags {', '.join(cpu['flags']) or 'none'}); "
+          f"precision auto → {resolve_precision('auto')}")
     print("backend", keras.backend.backend(), keras.distribution.list_devices(), flush=True)
     if a.prepared:
         print(f"input pipeline, 1 thread, batch 16 at the prepared size: "

@@ -89,12 +89,15 @@ def test_killed_training_resumes_from_its_last_epoch(tmp_path: Path):
     assert pred.shape == (1, 32, 32, 1)
 
 
-def test_same_seed_and_params_give_the_same_weights(tmp_path: Path):
-    """CPU determinism: two runs with one seed end in the same weights (to float tolerance)."""
+@pytest.mark.parametrize("precision", ["float32", "auto"])
+def test_same_seed_and_params_give_the_same_weights(tmp_path: Path, precision: str):
+    """CPU determinism: two runs with one seed end in the same weights (to float tolerance),
+    under float32 and under what ``auto`` picks on this machine (bf16 where it has bf16
+    units)."""
     from segstudy.training.fit import train_unet
 
     proj = _project(tmp_path)
-    cfg = {**TINY_TRAIN, "epochs": 2, "steps_per_epoch": 4}
+    cfg = {**TINY_TRAIN, "epochs": 2, "steps_per_epoch": 4, "precision": precision}
     weights = []
     for run in ("a", "b"):
         train_unet("lgg", proj / "data/prepared/lgg", TINY_MODEL, cfg, seed=3,

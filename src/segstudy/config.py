@@ -18,7 +18,7 @@ from segstudy import DATASETS, SegstudyError
 
 LOSS_NAMES = ("mse", "bce", "dice", "bce_dice", "soft_iou")
 METRIC_NAMES = ("module", "squaring", "percent", "iou")
-PRECISIONS = ("float32", "mixed_bfloat16")
+PRECISIONS = ("auto", "float32", "mixed_bfloat16")  # auto: segstudy.precision
 OUTPUT_ACTIVATIONS = ("tanh", "sigmoid")
 HEADS = ("plain", "conv_bn_lrelu")
 GAN_INITS = ("unet", "scratch")

@@ -17,6 +17,7 @@ from segstudy.data.prepared import Prepared, to_mask_scale
 from segstudy.inference import predict_masks
 from segstudy.metrics import iou
 from segstudy.models.unet import build_unet_from_params, mask_range
+from segstudy.precision import resolve_precision
 from segstudy.training.losses import make_loss
 from segstudy.training.run import (
     Run,
@@ -68,13 +69,15 @@ def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
     rng_range = mask_range(model_cfg["output_activation"])
     epochs, batch = int(train_cfg["epochs"]), int(train_cfg["batch_size"])
     init_fp = file_fingerprint(init_model, f"{name} starts from it, train it first")
+    # keyed on the policy `auto` resolves to: a run resumed on other hardware starts afresh
+    policy = resolve_precision(train_cfg["precision"])
     run = Run(dataset, name, data, [dict(model_cfg), dict(train_cfg), seed, empty_iou, init_fp,
-                                    hold_steps, recall_floor], resume_root, live_dir)
+                                    hold_steps, recall_floor, policy], resume_root, live_dir)
     done = run.finished()
     if done is not None:
         return publish(run.state, out_model, done, keep_state)
 
-    configure(seed, train_cfg["precision"])
+    precision = configure(seed, train_cfg["precision"])
     model = build_unet_from_params(model_cfg, data.channels)
     if init_fp is not None:
         model.set_weights(keras.models.load_model(init_model, safe_mode=True).get_weights())
@@ -92,5 +95,5 @@ def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
     own = {"loss": train_cfg["loss"],
            "init": str(init_model) if init_model is not None else "scratch"}
     summary = run.export(run.keep.weights, model_cfg, rng_range, train_cfg, recall_floor, seed,
-                         epochs, first, train_cfg["precision"], own)
+                         epochs, first, precision, own)
     return publish(run.state, out_model, summary, keep_state)

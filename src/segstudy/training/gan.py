@@ -23,6 +23,7 @@ from segstudy.io import atomic_path
 from segstudy.metrics import iou, quality
 from segstudy.models.discriminator import build_discriminator
 from segstudy.models.unet import build_unet_from_params, mask_range
+from segstudy.precision import resolve_precision
 from segstudy.training.losses import make_loss
 from segstudy.training.metric_gan import MetricGAN, check_metric
 from segstudy.training.run import (
@@ -78,7 +79,8 @@ def train_gan(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
                if init == "unet" else None)
     run = Run(dataset, f"gan-{metric}", data,
               [dict(model_cfg), dict(gan_cfg), train_cfg["augment"], train_cfg["tile"], seed,
-               empty_iou, init_fp, recall_floor], resume_root, live_dir)
+               empty_iou, init_fp, recall_floor, resolve_precision(gan_cfg["precision"])],
+              resume_root, live_dir)
     discriminator_file = (".discriminator.keras",)
     done = run.finished()
     if done is not None:
@@ -86,7 +88,7 @@ def train_gan(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
     epochs, batch = int(gan_cfg["epochs"]), int(gan_cfg["batch_size"])
     hold = int(gan_cfg["d_warmup_steps"])
 
-    configure(seed, gan_cfg["precision"])
+    precision = configure(seed, gan_cfg["precision"])
     generator = build_unet_from_params(model_cfg, data.channels, name="generator")
     if init_fp is not None:
         generator.set_weights(keras.models.load_model(init_model, safe_mode=True).get_weights())
@@ -121,7 +123,7 @@ def train_gan(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
            "best_epoch_val_d_error": (d_errors[best_epoch - 1]
                                       if len(d_errors) >= best_epoch else None)}
     summary = run.export(generator_weights, model_cfg, rng_range, train_cfg, recall_floor, seed,
-                         epochs, first, gan_cfg["precision"], own)
+                         epochs, first, precision, own)
     return publish(run.state, out_model, summary, keep_state, discriminator_file)
 
 

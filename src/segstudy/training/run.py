@@ -29,6 +29,7 @@ from segstudy.data.prepared import Prepared
 from segstudy.io import atomic_path, write_json
 from segstudy.models.unet import build_unet_from_params
 from segstudy.params import choice
+from segstudy.precision import cpu_summary, resolve_precision
 from segstudy.training.callbacks import (
     BatchTimer,
     KeepBest,
@@ -54,10 +55,13 @@ class WarmupHold(keras.optimizers.schedules.LearningRateSchedule):
         return {"rate": self.rate, "hold": self.hold}
 
 
-def configure(seed: int, precision: str) -> None:
-    """Seeds every generator Keras uses and sets the dtype policy for layers built next."""
+def configure(seed: int, precision: str) -> str:
+    """Seeds every generator Keras uses and sets the dtype policy for layers built next;
+    ``precision`` may be ``auto`` (``segstudy.precision``). Returns the policy set."""
     keras.utils.set_random_seed(seed)
-    keras.mixed_precision.set_global_policy(choice(precision, PRECISIONS, "precision"))
+    policy = resolve_precision(choice(precision, PRECISIONS, "precision"))
+    keras.mixed_precision.set_global_policy(policy)
+    return policy
 
 
 def run_key(*parts: Any) -> str:
@@ -194,7 +198,8 @@ class Run:
             "train_images_per_second": round(self.timer.images_per_second, 3)
             if self.timer else None,
             "wall_seconds_this_run": round(time.time() - self.t_start, 1),
-            "precision": precision, "keras": keras.__version__,
+            "precision": precision, "precision_requested": train_cfg.get("precision"),
+            "cpu": cpu_summary(), "keras": keras.__version__,
             "backend": keras.backend.backend(),
         }
         write_json(self.state / "final.json", summary)
