@@ -1,7 +1,8 @@
-"""DVC stage: evaluate one model (unet | control | gan-<metric>) of one data set on every
-split, the published seed in full and every seed's summary."""
+"""DVC stage: evaluate one model (unet | control | gan-<metric> | a recipe's, e.g. strong) of
+one data set on every split of the data it was trained on, the published seed in full and
+every seed's summary."""
 
-from segstudy import SegstudyError, layout
+from segstudy import SegstudyError, layout, recipes
 from segstudy.config import METRIC_NAMES
 from segstudy.data.prepared import Prepared
 from segstudy.params import check_dataset, load_params, section
@@ -12,16 +13,18 @@ MODELS = ("unet", "control", *(f"gan-{m}" for m in METRIC_NAMES))
 
 def main(argv: list[str]) -> None:
     dataset, model = check_dataset(argv[0]), argv[1]
-    if model not in MODELS:
-        raise SegstudyError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
     params = load_params()
-    Prepared(layout.prepared(dataset))  # no prepared data: fail now, not after TF starts
+    known = (*MODELS, *recipes.names(params, dataset)[1:])
+    if model not in known:
+        raise SegstudyError(f"unknown model {model!r}; choose one of {', '.join(known)}")
+    prepared = recipes.recipe_of_model(params, dataset, model).prepared
+    Prepared(prepared)  # no prepared data: fail now, not after TF starts
     # imported here, after the params are checked: a bad value fails in a second, not after
     # TensorFlow's start-up
     from segstudy.evaluate import evaluate
 
     result = evaluate(
-        dataset, model, layout.prepared(dataset), layout.model(dataset, model),
+        dataset, model, prepared, layout.model(dataset, model),
         section(params, "evaluate"), out_dir=layout.metrics_dir(dataset),
         pred_path=layout.predictions(dataset, model), live_dir=layout.eval_plots(dataset, model),
     )

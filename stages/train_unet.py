@@ -1,11 +1,15 @@
-"""DVC stage: train one data set's U-Net, once per seed in ``train.<dataset>.seeds`` →
-models/<dataset>/unet-seeds/seed<S>.keras; the first seed also as models/<dataset>/unet.keras."""
+"""DVC stage: train one data set's U-Net under a recipe (``segstudy.recipes``; default
+``paper``), once per seed in the recipe's ``train.seeds`` →
+models/<dataset>/<name>-seeds/seed<S>.keras; the first seed also as
+models/<dataset>/<name>.keras, where <name> is ``unet`` for the paper's recipe, else the
+recipe's name (``strong``)."""
 
 from pathlib import Path
 
 from segstudy import layout
 from segstudy.data.prepared import Prepared
-from segstudy.params import check_dataset, load_params, section, tumour_rule_floor
+from segstudy.params import check_dataset, load_params, section
+from segstudy.recipes import PAPER, resolve
 from segstudy.stage import run_stage
 from segstudy.training.seeds import check_seeds
 
@@ -13,9 +17,10 @@ from segstudy.training.seeds import check_seeds
 def main(argv: list[str]) -> None:
     dataset = check_dataset(argv[0])
     params = load_params()
-    train_cfg = dict(section(params, f"train.{dataset}"))
+    recipe = resolve(params, dataset, argv[1] if len(argv) > 1 else PAPER)
+    train_cfg, name = dict(recipe.train), recipe.model_name
     seeds = check_seeds(train_cfg.pop("seeds", None), f"train.{dataset}.seeds")
-    Prepared(layout.prepared(dataset))  # no prepared data: fail now, not after TF starts
+    Prepared(recipe.prepared)  # no prepared data: fail now, not after TF starts
     # imported here, after the params are checked: a bad value fails in a second, not after
     # TensorFlow's start-up
     from segstudy.training.fit import train_unet
@@ -23,15 +28,17 @@ def main(argv: list[str]) -> None:
 
     def one(seed: int, out: Path) -> dict:
         return train_unet(
-            dataset, layout.prepared(dataset), section(params, f"model.{dataset}"), train_cfg,
-            seed, out_model=out, live_dir=layout.curves(dataset, "unet", seed),
+            dataset, recipe.prepared, recipe.model, train_cfg, seed, out_model=out,
+            live_dir=layout.curves(dataset, name, seed),
             empty_iou=float(section(params, "evaluate.empty_iou")), keep_state=True,
-            recall_floor=tumour_rule_floor(params, dataset))
+            recall_floor=recipe.recall_floor, name=name)
 
-    summary = train_seeds(seeds, layout.model(dataset, "unet"), one)
+    summary = train_seeds(seeds, layout.model(dataset, name), one)
     for s in summary["seeds"]:
-        print(f"{dataset} unet seed {s['seed']}: best val IoU {s['best_val_iou']:.4f} at epoch "
-              f"{s['best_epoch']}/{summary['epochs']}, {s['wall_seconds_this_run']} s")
+        print(f"{dataset} {name} seed {s['seed']}: best val IoU {s['best_val_iou']:.4f} at "
+              f"epoch {s['best_epoch']}/{summary['epochs']} (selected on "
+              f"{summary['selected_on']}: {summary['best_val_score']:.4f}), "
+              f"{s['wall_seconds_this_run']} s")
 
 
 if __name__ == "__main__":

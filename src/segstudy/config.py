@@ -10,6 +10,7 @@ Keys the schema does not name are refused too: a typo must not silently fall bac
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -22,6 +23,8 @@ PRECISIONS = ("auto", "float32", "mixed_bfloat16")  # auto: segstudy.precision
 OUTPUT_ACTIVATIONS = ("tanh", "sigmoid")
 HEADS = ("plain", "conv_bn_lrelu")
 GAN_INITS = ("unet", "scratch")
+SCHEDULES = ("constant", "cosine")  # cosine: one epoch's linear warm-up, then cosine to 0
+SELECT_ON = ("iou", "dice_per_patient")  # the validation score that picks the best epoch
 
 Checker = Callable[[Any], "str | None"]
 
@@ -52,6 +55,10 @@ def positive_int(v: Any) -> str | None:
 
 def non_negative_int(v: Any) -> str | None:
     return None if _is_int(v) and v >= 0 else "expected an integer ≥ 0"
+
+
+def share(v: Any) -> str | None:
+    return None if _is_number(v) and 0 < v < 1 else "expected a number in (0, 1)"
 
 
 def integer(v: Any) -> str | None:
@@ -107,7 +114,9 @@ MODEL = {"base_filters": positive_int, "depth": positive_int, "convs_per_block":
 TRAIN = {"seeds": list_of(integer), "loss": one_of(*LOSS_NAMES),
          "learning_rate": positive_number, "batch_size": positive_int, "epochs": positive_int,
          "steps_per_epoch": optional(positive_int), "tile": optional(positive_int),
-         "precision": one_of(*PRECISIONS), "augment": AUGMENT}
+         "precision": one_of(*PRECISIONS), "augment": AUGMENT,
+         "schedule": one_of(*SCHEDULES), "positive_share": optional(share),
+         "select_on": one_of(*SELECT_ON)}
 GAN_SCHEDULE = {"epochs": positive_int, "steps_per_epoch": positive_int,
                 "batch_size": positive_int, "g_learning_rate": positive_number,
                 "d_learning_rate": positive_number}
@@ -143,6 +152,8 @@ SCHEMA: dict[str, Any] = {
     },
     "control": {"loss": one_of(*LOSS_NAMES)},
     "bench": {"time_to_quality": {"max_epochs": positive_int}},
+    # recipes beside the paper's (segstudy.recipes): each checked merged, in check_recipes
+    "recipes": (anything, "optional"),
 }
 
 
@@ -192,4 +203,48 @@ def check_params(params: Mapping[str, Any]) -> Mapping[str, Any]:
                 if augment.get(flag) and key not in augment:
                     raise SegstudyError(f"params.yaml: train.{ds}.augment.{key}: missing; "
                                         f"{flag}: true needs it")
+    check_recipes(params)
     return params
+
+
+PAPER = "paper"  # the recipe of the sections themselves (segstudy.recipes)
+RECIPE_KEYS = ("prepare", "model", "train", "recall_floor")
+
+
+def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``override`` merged in: mappings key by key, other values replaced."""
+    out = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def check_recipes(params: Mapping[str, Any]) -> None:
+    """``recipes.<name>.<ds>``: known data sets and keys, and the merged sections valid."""
+    recipes = params.get("recipes") or {}
+    if not isinstance(recipes, Mapping):
+        raise _fail("recipes", "expected a mapping of recipe names", recipes)
+    for name, per_ds in recipes.items():
+        where = f"recipes.{name}"
+        if name == PAPER or not str(name).isidentifier():
+            raise _fail(where, "a recipe name must be an identifier other than 'paper'", name)
+        if not isinstance(per_ds, Mapping):
+            raise _fail(where, "expected a mapping of data sets", per_ds)
+        for ds, over in per_ds.items():
+            if ds not in params["datasets"]:
+                raise _fail(f"{where}.{ds}", f"not one of datasets {params['datasets']}", ds)
+            if not isinstance(over, Mapping):
+                raise _fail(f"{where}.{ds}", "expected a mapping of settings", over)
+            unknown = [k for k in over if k not in RECIPE_KEYS]
+            if unknown:
+                raise SegstudyError(f"params.yaml: {where}.{ds}.{unknown[0]}: unknown setting; "
+                                    f"known here: {', '.join(RECIPE_KEYS)}")
+            parts = {"prepare": SCHEMA["prepare"][ds], "model": MODEL, "train": TRAIN}
+            for key, schema in parts.items():
+                base = params[key][ds]
+                _walk(merge(base, over.get(key) or {}), schema, f"{where}.{ds}.{key}", ())
+            if "recall_floor" in over:
+                _walk(over["recall_floor"], fraction, f"{where}.{ds}.recall_floor", ())

@@ -17,8 +17,9 @@ def raw(dataset: str) -> Path:
     return Path("data/raw") / dataset
 
 
-def prepared(dataset: str) -> Path:
-    return Path("data/prepared") / dataset
+def prepared(dataset: str, recipe: str = "paper") -> Path:
+    """The paper recipe's prepared folder, or ``<dataset>-<recipe>`` for another recipe's."""
+    return Path("data/prepared") / (dataset if recipe == "paper" else f"{dataset}-{recipe}")
 
 
 def model(dataset: str, name: str) -> Path:

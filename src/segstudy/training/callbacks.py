@@ -67,7 +67,9 @@ class KeepBest(keras.callbacks.Callback):
             return
         with atomic_path(self.weights) as tmp:
             self.model.save_weights(tmp)
-        write_json(self.meta, {"epoch": epoch + 1, self.monitor: float(value)})
+        # the IoU of the kept epoch too, whatever selected it (the seeds' tables print it)
+        write_json(self.meta, {"epoch": epoch + 1, self.monitor: float(value),
+                               "val_iou": float(logs.get("val_iou", math.nan))})
 
 
 class BatchTimer(keras.callbacks.Callback):

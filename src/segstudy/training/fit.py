@@ -15,8 +15,9 @@ import numpy as np
 from segstudy import SegstudyError
 from segstudy.data.prepared import Prepared, to_mask_scale
 from segstudy.inference import predict_masks
-from segstudy.metrics import iou
+from segstudy.metrics import binarise, iou
 from segstudy.models.unet import build_unet_from_params, mask_range
+from segstudy.patients import per_patient
 from segstudy.precision import resolve_precision
 from segstudy.training.losses import make_loss
 from segstudy.training.run import (
@@ -30,20 +31,46 @@ from segstudy.training.run import (
 
 
 def validation_scorer(data: Prepared, split: str, rng_range: tuple[float, float], loss_fn: Any,
-                      batch_size: int, empty_iou: float) -> Any:
+                      batch_size: int, empty_iou: float, per_patient_dice: bool = False) -> Any:
+    """``score(model)``: mean IoU over the split's slices and the loss; with
+    ``per_patient_dice`` also the mean Dice per patient volume (``segstudy.patients``)."""
     idx = data.indices(split)
     if len(idx) == 0:
         raise SegstudyError(f"{data.folder}: the {split} split is empty")
     images = np.asarray(data.images[idx])
     targets = to_mask_scale(np.asarray(data.masks[idx]), rng_range)
+    truth = np.asarray(data.masks[idx]).reshape(len(idx), -1) > 0
+    table = data.table.iloc[idx].reset_index(drop=True)
 
     def score(model: keras.Model) -> dict[str, float]:
         pred = predict_masks(model, images, data.norm, batch_size)
         loss = keras.ops.convert_to_numpy(loss_fn(targets, pred[..., None]))
-        return {"iou": float(np.mean(iou(pred, targets[..., 0], rng_range, empty=empty_iou))),
-                "loss": float(np.mean(loss))}
+        out = {"iou": float(np.mean(iou(pred, targets[..., 0], rng_range, empty=empty_iou))),
+               "loss": float(np.mean(loss))}
+        if per_patient_dice:
+            found = binarise(pred, rng_range).reshape(len(idx), -1) > 0
+            counts = table.assign(target_area=truth.sum(1), pred_area=found.sum(1),
+                                  intersection=(truth & found).sum(1))
+            out["dice_per_patient"] = float(per_patient(counts, empty_iou)["dice"].mean())
+        return out
 
     return score
+
+
+def learning_rate(train_cfg: Mapping[str, Any], steps_per_epoch: int, hold_steps: int) -> Any:
+    """``train.<ds>.learning_rate`` under ``schedule``: constant (after an optional hold of
+    ``hold_steps`` at 0), or cosine: linear warm-up over the first epoch, then cosine decay to
+    0 at the last step."""
+    rate = float(train_cfg["learning_rate"])
+    if train_cfg.get("schedule", "constant") == "constant":
+        return WarmupHold(rate, hold_steps) if hold_steps else rate
+    if hold_steps:
+        raise SegstudyError("train: schedule cosine cannot be combined with a hold "
+                            "(the GAN control's fine-tune); use schedule: constant")
+    total = steps_per_epoch * int(train_cfg["epochs"])
+    warm = min(steps_per_epoch, max(0, total - 1))
+    return keras.optimizers.schedules.CosineDecay(
+        0.0, max(1, total - warm), warmup_target=rate, warmup_steps=warm)
 
 
 def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
@@ -83,15 +110,17 @@ def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
         model.set_weights(keras.models.load_model(init_model, safe_mode=True).get_weights())
     loss_fn = make_loss(train_cfg["loss"], rng_range)
     rate = float(train_cfg["learning_rate"])
-    model.compile(optimizer=keras.optimizers.Adam(WarmupHold(rate, hold_steps) if hold_steps
-                                                  else rate), loss=loss_fn)
     batches = run.batches(rng_range, batch, train_cfg, train_cfg["steps_per_epoch"], seed)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate(train_cfg, len(batches),
+                                                                hold_steps)), loss=loss_fn)
     first = first_selectable_epoch(hold_steps, len(batches))
+    select_on = train_cfg.get("select_on", "iou")
     run.fit(model, batches, epochs, first,
-            validation_scorer(data, "val", rng_range, loss_fn, batch, empty_iou),
+            validation_scorer(data, "val", rng_range, loss_fn, batch, empty_iou,
+                              per_patient_dice=select_on == "dice_per_patient"),
             nan_keys=("loss",), where=f"train.{dataset}",
             nan_hint=f"lower train.{dataset}.learning_rate (now {rate}) and rerun",
-            callbacks=callbacks)
+            callbacks=callbacks, monitor=f"val_{select_on}")
     own = {"loss": train_cfg["loss"],
            "init": str(init_model) if init_model is not None else "scratch"}
     summary = run.export(run.keep.weights, model_cfg, rng_range, train_cfg, recall_floor, seed,

@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import numpy as np
 
 from segstudy import SegstudyError
 from segstudy.config import PRECISIONS
-from segstudy.data.batches import TrainBatches
+from segstudy.data.batches import TrainBatches, positive_sampled
 from segstudy.data.prepared import Prepared
 from segstudy.io import atomic_path, write_json
 from segstudy.models.unet import build_unet_from_params
@@ -149,13 +150,19 @@ class Run:
                 train_cfg: Mapping[str, Any], steps: int | None, seed: int) -> TrainBatches:
         """The training stream: the same ``seed``, batch size and steps give the same batches,
         whoever trains on them (the GAN and its control do)."""
-        return TrainBatches(self.data, self.data.indices("train"), rng_range, batch_size,
+        train = self.data.indices("train")
+        if train_cfg.get("positive_share"):
+            masks = np.asarray(self.data.masks)
+            positive = masks.reshape(len(masks), -1).max(axis=1) > 0
+            train = positive_sampled(train, positive, float(train_cfg["positive_share"]))
+        return TrainBatches(self.data, train, rng_range, batch_size,
                             train_cfg["augment"], seed, steps=steps, tile=train_cfg["tile"],
                             first_epoch=self.start_epoch)
 
     def fit(self, model: keras.Model, batches: TrainBatches, epochs: int, first_epoch: int,
             score: Callable[[keras.Model], dict[str, float]], nan_keys: tuple[str, ...],
-            where: str, nan_hint: str, callbacks: Sequence[keras.callbacks.Callback] = ()) -> None:
+            where: str, nan_hint: str, callbacks: Sequence[keras.callbacks.Callback] = (),
+            monitor: str = "val_iou") -> None:
         """``fit`` from the last completed epoch with the study's callbacks (validation scores,
         NaN guard, keep-best from ``first_epoch``, curves, backup), then the checks; errors
         name ``where`` (the params section) and, for a NaN, give ``nan_hint``."""
@@ -163,7 +170,7 @@ class Run:
             raise SegstudyError(f"{where}: no epoch of {epochs} has an update after the "
                                 "learning-rate hold; lower the hold or raise the epochs")
         self.timer, guard = BatchTimer(batches.batch_size), NaNGuard(nan_keys)
-        self.keep = KeepBest(self.state, first_epoch=first_epoch)
+        self.keep = KeepBest(self.state, monitor=monitor, first_epoch=first_epoch)
         if self.start_epoch:
             log.info("resuming %s %s from epoch %d (%s)", self.dataset, self.name,
                      self.start_epoch, self.state)
@@ -177,7 +184,7 @@ class Run:
             raise SegstudyError(f"{where}: loss became NaN/inf at epoch {guard.bad_epoch}; "
                                 f"{nan_hint}")
         if not self.keep.weights.is_file():
-            raise SegstudyError(f"{where}: no epoch produced a finite validation IoU")
+            raise SegstudyError(f"{where}: no epoch produced a finite validation {monitor}")
 
     def export(self, weights: Path, model_cfg: Mapping[str, Any], rng_range: tuple[float, float],
                train_cfg: Mapping[str, Any], recall_floor: float | None, seed: int, epochs: int,
@@ -187,13 +194,15 @@ class Run:
         data = self.data
         model = export_generator(weights, model_cfg, data.channels, self.state / "final.keras")
         best = self.keep.state() if self.keep else {"epoch": None, "val_iou": None}
+        selected_on = self.keep.monitor if self.keep else "val_iou"
         summary = {
             "dataset": self.dataset, "model": self.name, "seed": seed, **own,
             "norm": data.norm, "mask_range": list(rng_range), "in_channels": data.channels,
             **model_card(model, data, rng_range, train_cfg["tile"], recall_floor),
             "depth": int(model_cfg["depth"]), "params": int(model.count_params()),
             "epochs": epochs, "first_selectable_epoch": first_epoch,
-            "best_epoch": best["epoch"], "best_val_iou": best["val_iou"],
+            "best_epoch": best["epoch"], "best_val_iou": best.get("val_iou"),
+            "selected_on": selected_on, "best_val_score": best.get(selected_on),
             "resumed_from_epoch": self.start_epoch,
             "train_images_per_second": round(self.timer.images_per_second, 3)
             if self.timer else None,

@@ -1,0 +1,73 @@
+"""Training recipes as params, not code forks.
+
+``paper`` is the study's own sections of ``params.yaml`` (``prepare.<ds>``, ``model.<ds>``,
+``train.<ds>``, ``evaluate.<ds>.recall_floor``): the papers' protocol. Every other recipe lives
+under ``recipes.<name>.<ds>`` and lists only what it changes; its values are merged over the
+paper's key by key (nested mappings merged, anything else replaced). A recipe trains its own
+model, ``models/<ds>/<name>.keras``, on its own prepared folder, ``data/prepared/<ds>-<name>``
+(its split may differ: ``strong`` splits LGG by patient), so the paper's rows never move.
+
+    >>> r = resolve(params, "lgg", "strong")
+    >>> r.train["loss"], r.model_name, r.prepared
+    ('bce_dice', 'strong', PosixPath('data/prepared/lgg-strong'))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from segstudy import SegstudyError, layout
+from segstudy.config import PAPER, merge
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything a stage needs to prepare, train and evaluate one recipe on one data set."""
+
+    name: str
+    dataset: str
+    prepare: dict[str, Any]
+    model: dict[str, Any]
+    train: dict[str, Any]
+    recall_floor: float | None
+
+    @property
+    def model_name(self) -> str:
+        """``unet`` for the paper's recipe (the name every table and GAN uses), else the
+        recipe's name."""
+        return "unet" if self.name == PAPER else self.name
+
+    @property
+    def prepared(self) -> Path:
+        return layout.prepared(self.dataset, self.name)
+
+
+def names(params: Mapping[str, Any], dataset: str) -> list[str]:
+    """The recipes defined for ``dataset``: ``paper`` first, then ``recipes.*.<dataset>``."""
+    extra = [n for n, per_ds in (params.get("recipes") or {}).items() if dataset in per_ds]
+    return [PAPER, *extra]
+
+
+def resolve(params: Mapping[str, Any], dataset: str, recipe: str = PAPER) -> Recipe:
+    """The merged sections of ``recipe`` for ``dataset`` (``SegstudyError`` if undefined)."""
+    floor = (params.get("evaluate", {}).get(dataset) or {}).get("recall_floor")
+    base = {"prepare": params["prepare"][dataset], "model": params["model"][dataset],
+            "train": params["train"][dataset], "recall_floor": floor}
+    if recipe != PAPER:
+        if recipe not in names(params, dataset):
+            raise SegstudyError(f"params.yaml: recipes.{recipe}.{dataset}: not defined; "
+                                f"recipes for {dataset}: {', '.join(names(params, dataset))}")
+        base = merge(base, params["recipes"][recipe][dataset])
+    floor = base["recall_floor"]
+    return Recipe(recipe, dataset, dict(base["prepare"]), dict(base["model"]),
+                  dict(base["train"]), None if floor is None else float(floor))
+
+
+def recipe_of_model(params: Mapping[str, Any], dataset: str, model_name: str) -> Recipe:
+    """The recipe a published model was trained with: a recipe's own name, else ``paper``
+    (``unet`` and the GAN / control models all start from the paper's recipe)."""
+    return resolve(params, dataset, model_name if model_name in names(params, dataset)[1:]
+                   else PAPER)
