@@ -31,7 +31,7 @@ def main(argv: list[str]) -> None:
             dataset, recipe.prepared, recipe.model, train_cfg, seed, out_model=out,
             live_dir=layout.curves(dataset, name, seed),
             empty_iou=float(section(params, "evaluate.empty_iou")), keep_state=True,
-            recall_floor=recipe.recall_floor, name=name)
+            recall_floor=recipe.recall_floor, postprocess=recipe.postprocess, name=name)
 
     summary = train_seeds(seeds, layout.model(dataset, name), one)
     for s in summary["seeds"]:

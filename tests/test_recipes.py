@@ -80,10 +80,14 @@ def test_the_strong_ingredients_train_and_select_on_dice_per_patient(tmp_path: P
     summary = train_unet("lgg", tmp_path / "prepared", TINY_UNET, cfg, seed=1,
                          out_model=tmp_path / "m" / "strong.keras", live_dir=tmp_path / "live",
                          resume_root=tmp_path / "resume", empty_iou=1.0, name="strong",
-                         recall_floor=0.95)
+                         recall_floor=0.95, postprocess="choose")
     sidecar = json.loads((tmp_path / "m" / "strong.json").read_text())
     assert sidecar["selected_on"] == "val_dice_per_patient"
     assert 0.0 <= summary["best_val_score"] <= 1.0 and summary["best_val_iou"] is not None
     assert sidecar["decision"]["recall_floor"] == 0.95
+    post = sidecar["postprocess"]
+    assert post["chosen_on"] == "val" and len(post["tried"]) >= 3
+    plain = post["tried"]["tta_flip=False,min_component=0,largest_3d=False"]
+    assert post["val_dice_per_patient"] >= plain, "a step is kept only where it helps"
     curve = tmp_path / "live" / "plots" / "metrics" / "val_dice_per_patient.tsv"
     assert len(curve.read_text().splitlines()) == 1 + 2  # header + one row per epoch

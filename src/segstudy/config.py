@@ -25,6 +25,7 @@ HEADS = ("plain", "conv_bn_lrelu")
 GAN_INITS = ("unet", "scratch")
 SCHEDULES = ("constant", "cosine")  # cosine: one epoch's linear warm-up, then cosine to 0
 SELECT_ON = ("iou", "dice_per_patient")  # the validation score that picks the best epoch
+POSTPROCESS = ("none", "choose")  # choose: segstudy.postprocess picks its steps on validation
 
 Checker = Callable[[Any], "str | None"]
 
@@ -136,7 +137,8 @@ SCHEMA: dict[str, Any] = {
     },
     "model": {"<ds>": MODEL},
     "train": {"<ds>": TRAIN},
-    "evaluate": {"empty_iou": fraction, "lgg": {"recall_floor": fraction}},
+    "evaluate": {"empty_iou": fraction,
+                 "lgg": {"recall_floor": fraction, "postprocess": one_of(*POSTPROCESS)}},
     "gan": {
         "metric": one_of(*METRIC_NAMES), "metrics": list_of(one_of(*METRIC_NAMES)),
         "metric_power": {name: positive_number for name in METRIC_NAMES},
@@ -208,7 +210,7 @@ def check_params(params: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 PAPER = "paper"  # the recipe of the sections themselves (segstudy.recipes)
-RECIPE_KEYS = ("prepare", "model", "train", "recall_floor")
+RECIPE_KEYS = ("prepare", "model", "train", "recall_floor", "postprocess")
 
 
 def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -248,3 +250,5 @@ def check_recipes(params: Mapping[str, Any]) -> None:
                 _walk(merge(base, over.get(key) or {}), schema, f"{where}.{ds}.{key}", ())
             if "recall_floor" in over:
                 _walk(over["recall_floor"], fraction, f"{where}.{ds}.recall_floor", ())
+            if "postprocess" in over:
+                _walk(over["postprocess"], one_of(*POSTPROCESS), f"{where}.{ds}.postprocess", ())

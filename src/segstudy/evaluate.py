@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segstudy import SegstudyError
+from segstudy import SegstudyError, postprocess
 from segstudy.data.prepared import Prepared, to_mask_scale
 from segstudy.data.split import SPLITS
 from segstudy.detection import classify
@@ -89,11 +89,13 @@ def evaluate(dataset: str, model_name: str, prepared: str | Path, model_path: st
     seed_paths = _seed_paths(Path(model_path))
     unlabelled = Path(prepared) / "unlabelled.npy"
     n_unl = len(np.load(unlabelled, mmap_mode="r")) if unlabelled.is_file() else 0
-    bar = Progress(len(data.images) * len(seed_paths) + n_unl, f"evaluate {dataset}/{model_name}",
-                   "slice")
-    pred = _predict(model, data.images, info["norm"], bar)
+    post = postprocess.settings(info)
+    passes = 2 if post["tta_flip"] else 1  # flip averaging: a second pass of mirrored images
+    bar = Progress(len(data.images) * len(seed_paths) * passes + n_unl,
+                   f"evaluate {dataset}/{model_name}", "slice")
+    pred = _final(model, data, info, bar)
     table = per_sample_table(data, pred, rng, empty, regions=dataset == "isbi2012")
-    result: dict[str, Any] = {"dataset": dataset, "model": model_name,
+    result: dict[str, Any] = {"dataset": dataset, "model": model_name, "postprocess": post,
                               "mask_range": list(rng), "empty_iou": empty,
                               **summarise(table, dataset, empty)}
     out_dir, live_dir = Path(out_dir), Path(live_dir)
@@ -143,7 +145,7 @@ def over_seeds(dataset: str, data: Prepared, model_path: Path, rng: tuple[float,
             table = primary
         else:
             model, info = load_model(path)
-            pred = _predict(model, data.images, info["norm"], bar)
+            pred = _final(model, data, info, bar)
             table = per_sample_table(data, pred, rng, empty, regions=dataset == "isbi2012")
         summary = summarise(table, dataset, empty)
         row = {split: {c: summary[split][c] for c in SEED_COLS if c in summary[split]}
@@ -177,6 +179,22 @@ def _predict(model: Any, images: np.ndarray, norm: Mapping[str, Any],
         if bar is not None:
             bar.update(len(out[-1]))
     return np.concatenate(out) if out else predict_masks(model, images, norm)
+
+
+def _final(model: Any, data: Prepared, info: Mapping[str, Any],
+           bar: Progress | None) -> np.ndarray:
+    """The model's output on every slice under its sidecar's post-processing
+    (``segstudy.postprocess``: flip averaging, component clean-up per slice and volume)."""
+    post = postprocess.settings(info)
+    rng = tuple(info["mask_range"])
+    prob = _predict(model, data.images, info["norm"], bar)
+    if post["tta_flip"]:
+        mirrored = _predict(model, np.ascontiguousarray(np.asarray(data.images)[:, :, ::-1]),
+                            info["norm"], bar)
+        prob = (prob + mirrored[:, :, ::-1]) / 2
+    cases = data.table["case_id"].to_numpy() if "case_id" in data.table else None
+    return postprocess.clean(prob, cases, rng, int(post["min_component"]),
+                             bool(post["largest_3d"]))
 
 
 def _sample_std(values: np.ndarray) -> float | None:

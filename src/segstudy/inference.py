@@ -9,7 +9,9 @@ outside world, so a model folder copied anywhere predicts the same masks and dec
 - ``input_size``: the square size every image is resized to, or ``null`` for a fully
   convolutional model applied at the image's own resolution (ISBI, trained on tiles);
 - ``decision``: the Tumour / No-tumour rule chosen on validation (``{"min_area": pixels at
-  input_size, "recall_floor": ..., ...}``), or ``null`` where slices are not classified.
+  input_size, "recall_floor": ..., ...}``), or ``null`` where slices are not classified;
+- ``postprocess`` (optional; none when absent): flip averaging and component clean-up chosen
+  on validation (``segstudy.postprocess``), applied before the rule.
 """
 
 from __future__ import annotations
@@ -68,6 +70,15 @@ def _check_fields(info: dict[str, Any], path: Path) -> None:
     size = info["input_size"]
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 8):
         raise bad("input_size", "an integer ≥ 8 or null")
+    post = info.get("postprocess")
+    if post is not None and not (
+            isinstance(post, dict) and isinstance(post.get("tta_flip", False), bool)
+            and isinstance(post.get("largest_3d", False), bool)
+            and isinstance(post.get("min_component", 0), int)
+            and not isinstance(post.get("min_component", 0), bool)
+            and post.get("min_component", 0) >= 0):
+        raise bad("postprocess", "{'tta_flip': bool, 'min_component': int ≥ 0, "
+                  "'largest_3d': bool} or null")
     rule = info["decision"]
     if rule is not None and not (isinstance(rule, dict) and _numbers([rule.get("min_area")])
                                  and rule["min_area"] >= 1):

@@ -56,3 +56,14 @@ def split_means(patients: pd.DataFrame, split: str) -> dict[str, float]:
                 "n_patients": 0}
     return {"dice_per_patient": float(rows["dice"].mean()),
             "iou_per_patient": float(rows["iou"].mean()), "n_patients": len(rows)}
+
+
+def mean_dice_per_patient(table: pd.DataFrame, truth: np.ndarray, found: np.ndarray,
+                          empty: float) -> float:
+    """Mean Dice per patient volume straight from masks: ``truth`` and ``found`` are boolean
+    (N, ...) arrays of the N slices ``table`` (with ``case_id``) lists, in its order."""
+    n = len(table)
+    truth, found = truth.reshape(n, -1), found.reshape(n, -1)
+    counts = table.assign(split="any", target_area=truth.sum(1), pred_area=found.sum(1),
+                          intersection=(truth & found).sum(1))
+    return float(per_patient(counts, empty)["dice"].mean())

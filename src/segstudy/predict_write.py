@@ -27,12 +27,13 @@ def segment(model: Any, info: dict[str, Any], items: list[Item], batch_size: int
     """Yield ``(item, mask)`` with ``mask`` (N, H, W) uint8 in {0, 1} at the item's own size."""
     import cv2
 
-    from segstudy.inference import predict_masks
+    from segstudy import postprocess
     from segstudy.metrics import binarise
     from segstudy.progress import Progress
 
     size = info["input_size"]
     rng = tuple(info["mask_range"])
+    post = postprocess.settings(info)  # chosen on validation at export, as evaluate applies it
     model_inputs = []
     for item in items:
         x = item.pixels
@@ -45,7 +46,10 @@ def segment(model: Any, info: dict[str, Any], items: list[Item], batch_size: int
     bar = Progress(sum(len(x) for x in model_inputs), "predict", "slice", enabled=progress)
     for members in groups.values():
         stacked = np.concatenate([model_inputs[i] for i in members])
-        prob = predict_masks(model, stacked, info["norm"], batch_size)
+        # one volume per case folder (kaggle_3m: a slice per file) or per stack
+        cases = np.concatenate([np.full(len(model_inputs[i]), str(
+            items[i].source if items[i].stack else items[i].source.parent)) for i in members])
+        prob = postprocess.apply(model, stacked, info["norm"], batch_size, cases, rng, post)
         start = 0
         for i in members:
             item, n = items[i], len(model_inputs[i])

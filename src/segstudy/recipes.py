@@ -1,11 +1,12 @@
 """Training recipes as params, not code forks.
 
 ``paper`` is the study's own sections of ``params.yaml`` (``prepare.<ds>``, ``model.<ds>``,
-``train.<ds>``, ``evaluate.<ds>.recall_floor``): the papers' protocol. Every other recipe lives
-under ``recipes.<name>.<ds>`` and lists only what it changes; its values are merged over the
-paper's key by key (nested mappings merged, anything else replaced). A recipe trains its own
-model, ``models/<ds>/<name>.keras``, on its own prepared folder, ``data/prepared/<ds>-<name>``
-(its split may differ: ``strong`` splits LGG by patient), so the paper's rows never move.
+``train.<ds>``, ``evaluate.<ds>.recall_floor`` / ``.postprocess``): the papers' protocol.
+Every other recipe lives under ``recipes.<name>.<ds>`` and lists only what it changes; its
+values are merged over the paper's key by key (nested mappings merged, anything else
+replaced). A recipe trains its own model, ``models/<ds>/<name>.keras``, on its own prepared
+folder, ``data/prepared/<ds>-<name>`` (its split may differ: ``strong`` splits LGG by
+patient), so the paper's rows never move.
 
     >>> r = resolve(params, "lgg", "strong")
     >>> r.train["loss"], r.model_name, r.prepared
@@ -33,6 +34,7 @@ class Recipe:
     model: dict[str, Any]
     train: dict[str, Any]
     recall_floor: float | None
+    postprocess: str  # none | choose (segstudy.postprocess)
 
     @property
     def model_name(self) -> str:
@@ -53,9 +55,10 @@ def names(params: Mapping[str, Any], dataset: str) -> list[str]:
 
 def resolve(params: Mapping[str, Any], dataset: str, recipe: str = PAPER) -> Recipe:
     """The merged sections of ``recipe`` for ``dataset`` (``SegstudyError`` if undefined)."""
-    floor = (params.get("evaluate", {}).get(dataset) or {}).get("recall_floor")
+    own = params.get("evaluate", {}).get(dataset) or {}
     base = {"prepare": params["prepare"][dataset], "model": params["model"][dataset],
-            "train": params["train"][dataset], "recall_floor": floor}
+            "train": params["train"][dataset], "recall_floor": own.get("recall_floor"),
+            "postprocess": own.get("postprocess", "none")}
     if recipe != PAPER:
         if recipe not in names(params, dataset):
             raise SegstudyError(f"params.yaml: recipes.{recipe}.{dataset}: not defined; "
@@ -63,7 +66,8 @@ def resolve(params: Mapping[str, Any], dataset: str, recipe: str = PAPER) -> Rec
         base = merge(base, params["recipes"][recipe][dataset])
     floor = base["recall_floor"]
     return Recipe(recipe, dataset, dict(base["prepare"]), dict(base["model"]),
-                  dict(base["train"]), None if floor is None else float(floor))
+                  dict(base["train"]), None if floor is None else float(floor),
+                  str(base["postprocess"]))
 
 
 def recipe_of_model(params: Mapping[str, Any], dataset: str, model_name: str) -> Recipe:

@@ -12,23 +12,39 @@ from typing import Any
 import keras
 import numpy as np
 
+from segstudy import postprocess
 from segstudy.data.prepared import Prepared
 from segstudy.detection import choose_min_area
-from segstudy.inference import predict_masks
 from segstudy.metrics import binarise
+from segstudy.patients import mean_dice_per_patient
 
 
 def model_card(model: keras.Model, data: Prepared, rng_range: tuple[float, float],
-               tile: int | None, recall_floor: float | None) -> dict[str, Any]:
+               tile: int | None, recall_floor: float | None,
+               postprocess_mode: str = "none") -> dict[str, Any]:
     """``input_size``: ``None`` for a model trained on tiles (applied at any size), else the
-    prepared square size every image is resized to. ``decision``: the rule chosen on the val
-    split at ``recall_floor`` (``segstudy.detection.choose_min_area``), or ``None``."""
+    prepared square size every image is resized to. ``postprocess``: ``segstudy.postprocess``'s
+    settings, chosen on the val split by Dice per patient when ``postprocess_mode`` is
+    ``choose``, else none. ``decision``: the Tumour rule chosen on the val split's
+    post-processed output at ``recall_floor`` (``segstudy.detection.choose_min_area``), or
+    ``None``."""
+    post: dict[str, Any] = dict(postprocess.NONE)
     decision = None
-    if recall_floor is not None:
+    if recall_floor is not None or postprocess_mode == "choose":
         idx = data.indices("val")
-        pred = predict_masks(model, np.asarray(data.images[idx]), data.norm)
-        areas = binarise(pred, rng_range).reshape(len(idx), -1).sum(axis=1)
-        has_tumour = np.asarray(data.masks[idx]).reshape(len(idx), -1).max(axis=1) > 0
-        decision = {**choose_min_area(areas, has_tumour, float(recall_floor)),
-                    "chosen_on": "val", "measured_at_input_size": True}
-    return {"input_size": None if tile else int(data.images.shape[1]), "decision": decision}
+        images = np.asarray(data.images[idx])
+        table = data.table.iloc[idx].reset_index(drop=True)
+        truth = np.asarray(data.masks[idx]).reshape(len(idx), -1) > 0
+        cases = table["case_id"].to_numpy() if "case_id" in table else None
+        if postprocess_mode == "choose":
+            post = postprocess.choose(model, images, data.norm, 8, cases, rng_range,
+                                      lambda prob: mean_dice_per_patient(
+                                          table, truth, binarise(prob, rng_range) > 0, 1.0))
+        pred = postprocess.apply(model, images, data.norm, 8, cases, rng_range, post)
+        if recall_floor is not None:
+            areas = binarise(pred, rng_range).reshape(len(idx), -1).sum(axis=1)
+            decision = {**choose_min_area(areas, truth.any(axis=1), float(recall_floor)),
+                        "chosen_on": "val", "measured_at_input_size": True}
+    return {"input_size": None if tile else int(data.images.shape[1]), "decision": decision,
+            "postprocess": post}
+

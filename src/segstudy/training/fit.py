@@ -17,7 +17,7 @@ from segstudy.data.prepared import Prepared, to_mask_scale
 from segstudy.inference import predict_masks
 from segstudy.metrics import binarise, iou
 from segstudy.models.unet import build_unet_from_params, mask_range
-from segstudy.patients import per_patient
+from segstudy.patients import mean_dice_per_patient
 from segstudy.precision import resolve_precision
 from segstudy.training.losses import make_loss
 from segstudy.training.run import (
@@ -48,10 +48,8 @@ def validation_scorer(data: Prepared, split: str, rng_range: tuple[float, float]
         out = {"iou": float(np.mean(iou(pred, targets[..., 0], rng_range, empty=empty_iou))),
                "loss": float(np.mean(loss))}
         if per_patient_dice:
-            found = binarise(pred, rng_range).reshape(len(idx), -1) > 0
-            counts = table.assign(target_area=truth.sum(1), pred_area=found.sum(1),
-                                  intersection=(truth & found).sum(1))
-            out["dice_per_patient"] = float(per_patient(counts, empty_iou)["dice"].mean())
+            out["dice_per_patient"] = mean_dice_per_patient(
+                table, truth, binarise(pred, rng_range) > 0, empty_iou)
         return out
 
     return score
@@ -79,6 +77,7 @@ def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
                resume_root: str | Path = ".resume", *, name: str = "unet",
                init_model: str | Path | None = None, hold_steps: int = 0,
                keep_state: bool = False, recall_floor: float | None = None,
+               postprocess: str = "none",
                callbacks: Sequence[keras.callbacks.Callback] = ()) -> dict[str, Any]:
     """Train and write ``out_model`` (``.keras``) + its ``.json`` sidecar; return the summary.
 
@@ -88,6 +87,8 @@ def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
     state stays in ``resume_root`` (a multi-seed stage removes it once every seed is done, so
     a killed stage does not retrain the seeds it had finished). ``recall_floor``: where slices
     are classified (LGG), the floor of the Tumour rule chosen on validation for the sidecar.
+    ``postprocess``: ``choose`` picks ``segstudy.postprocess``'s steps on validation at export
+    (the sidecar keeps them), ``none`` keeps the raw output.
     ``callbacks`` run after the study's own (validation scores are in ``logs`` by then), e.g.
     a benchmark's early stop.
     """
@@ -99,7 +100,8 @@ def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
     # keyed on the policy `auto` resolves to: a run resumed on other hardware starts afresh
     policy = resolve_precision(train_cfg["precision"])
     run = Run(dataset, name, data, [dict(model_cfg), dict(train_cfg), seed, empty_iou, init_fp,
-                                    hold_steps, recall_floor, policy], resume_root, live_dir)
+                                    hold_steps, recall_floor, policy, postprocess],
+              resume_root, live_dir)
     done = run.finished()
     if done is not None:
         return publish(run.state, out_model, done, keep_state)
@@ -124,5 +126,5 @@ def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
     own = {"loss": train_cfg["loss"],
            "init": str(init_model) if init_model is not None else "scratch"}
     summary = run.export(run.keep.weights, model_cfg, rng_range, train_cfg, recall_floor, seed,
-                         epochs, first, precision, own)
+                         epochs, first, precision, own, postprocess)
     return publish(run.state, out_model, summary, keep_state)

@@ -188,7 +188,8 @@ class Run:
 
     def export(self, weights: Path, model_cfg: Mapping[str, Any], rng_range: tuple[float, float],
                train_cfg: Mapping[str, Any], recall_floor: float | None, seed: int, epochs: int,
-               first_epoch: int, precision: str, own: Mapping[str, Any]) -> dict[str, Any]:
+               first_epoch: int, precision: str, own: Mapping[str, Any],
+               postprocess: str = "none") -> dict[str, Any]:
         """Write ``final.keras`` from ``weights`` and ``final.json``: the fields every model's
         sidecar has (``segstudy.inference``), the trainer's ``own`` fields, timing."""
         data = self.data
@@ -198,7 +199,7 @@ class Run:
         summary = {
             "dataset": self.dataset, "model": self.name, "seed": seed, **own,
             "norm": data.norm, "mask_range": list(rng_range), "in_channels": data.channels,
-            **model_card(model, data, rng_range, train_cfg["tile"], recall_floor),
+            **model_card(model, data, rng_range, train_cfg["tile"], recall_floor, postprocess),
             "depth": int(model_cfg["depth"]), "params": int(model.count_params()),
             "epochs": epochs, "first_selectable_epoch": first_epoch,
             "best_epoch": best["epoch"], "best_val_iou": best.get("val_iou"),
