@@ -17,6 +17,7 @@ outside world, so a model folder copied anywhere predicts the same masks and dec
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ import numpy as np
 from segstudy import SegstudyError, layout
 from segstudy.data.prepared import normalise
 
+MAX_INPUT_SIZE = 4096  # pixels per side; a larger square is a corrupt sidecar, not a model
 SIDECAR_KEYS = ("dataset", "in_channels", "norm", "mask_range", "input_size", "decision")
 
 
@@ -62,14 +64,17 @@ def _check_fields(info: dict[str, Any], path: Path) -> None:
         raise bad("in_channels", "1 or 3")
     norm = info["norm"]
     if not (isinstance(norm, dict) and all(_numbers(norm.get(k)) for k in ("mean", "std"))
-            and all(s > 0 for s in norm["std"])):
-        raise bad("norm", "{'mean': [numbers], 'std': [positive numbers]}")
+            and all(s > 0 for s in norm["std"])
+            and len(norm["mean"]) == len(norm["std"]) == channels):
+        raise bad("norm", f"{{'mean': [{channels} finite numbers], 'std': [{channels} positive "
+                  "finite numbers]} (one per channel)")
     rng = info["mask_range"]
     if not (_numbers(rng) and len(rng) == 2 and rng[0] < rng[1]):
         raise bad("mask_range", "[low, high] with low < high")
     size = info["input_size"]
-    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 8):
-        raise bad("input_size", "an integer ≥ 8 or null")
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool)
+                             or not 8 <= size <= MAX_INPUT_SIZE):
+        raise bad("input_size", f"an integer in [8, {MAX_INPUT_SIZE}] or null")
     post = info.get("postprocess")
     if post is not None and not (
             isinstance(post, dict) and isinstance(post.get("tta_flip", False), bool)
@@ -87,7 +92,8 @@ def _check_fields(info: dict[str, Any], path: Path) -> None:
 
 def _numbers(values: Any) -> bool:
     return (isinstance(values, list) and len(values) > 0
-            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values))
+            and all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                    for v in values))
 
 
 def load_model(path: str | Path) -> tuple[Any, dict[str, Any]]:
@@ -104,6 +110,11 @@ def load_model(path: str | Path) -> tuple[Any, dict[str, Any]]:
     if int(model.input_shape[-1]) != int(info["in_channels"]):
         raise SegstudyError(f"{path}: takes {model.input_shape[-1]} channels but its sidecar says "
                             f"{info['in_channels']}; the two files do not belong together")
+    fixed = tuple(model.input_shape[1:3])
+    size = info["input_size"]
+    if any(d is not None for d in fixed) and (size is None or fixed != (size, size)):
+        raise SegstudyError(f"{path}: takes {fixed[0]}×{fixed[1]} images but its sidecar says "
+                            f"input_size {size}; the two files do not belong together")
     return model, info
 
 

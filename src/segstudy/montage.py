@@ -57,5 +57,9 @@ def write_png(path: Path, pixels: np.ndarray) -> None:
     import cv2
 
     bgr = pixels[..., ::-1] if pixels.ndim == 3 else pixels  # OpenCV writes BGR
-    if not cv2.imwrite(str(path), np.ascontiguousarray(bgr)):
-        raise OSError(f"{path}: could not write the PNG")
+    ok, png = cv2.imencode(".png", np.ascontiguousarray(bgr))
+    if not ok:
+        raise OSError(f"{path}: could not encode the PNG")
+    # Python's open, not cv2.imwrite: any name the OS holds (not valid UTF-8 included) works
+    with open(path, "wb") as fh:
+        fh.write(png.tobytes())

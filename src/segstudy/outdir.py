@@ -37,6 +37,8 @@ def _inside(child: Path, parent: Path) -> bool:
 
 def check_out_dir(out: Path, inputs: Iterable[Path], model: Path) -> None:
     """Refuse an ``--out`` that could overwrite or swallow what the user owns."""
+    if out.is_symlink() and not out.exists():
+        raise SegstudyError(f"--out {out}: is a link to a missing folder; name a real folder")
     target = out.resolve()
     if out.exists() and not out.is_dir():
         raise SegstudyError(f"--out {out}: is a file, not a folder; name a new folder")
@@ -61,16 +63,55 @@ def check_out_dir(out: Path, inputs: Iterable[Path], model: Path) -> None:
 
 
 def previous_outputs(out: Path) -> list[str] | None:
-    """The relative paths a previous ``predict`` wrote into ``out``, or ``None`` if it did not."""
+    """The relative paths a previous ``predict`` wrote into ``out`` (``None`` if it did not).
+
+    The marker is a file anyone can edit or copy, so it is untrusted: an entry is kept only
+    if it is a relative path that, symlinks followed, stays inside ``out`` and is not the
+    marker itself; every other entry is ignored (never deleted, never overwritten)."""
     mark = out / MARK
     if not mark.is_file():
         return None
     try:
         files = json.loads(mark.read_text())["files"]
+        if not isinstance(files, list):
+            raise TypeError
     except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError):
         raise SegstudyError(f"{mark}: unreadable marker; delete {out} yourself if it holds only "
                             "predictions, or name a new folder") from None
-    return [f for f in files if isinstance(f, str) and ".." not in Path(f).parts]
+    root = out.resolve()
+    return [f for f in files if isinstance(f, str) and _owned_path(root, f)]
+
+
+def _owned_path(root: Path, rel: str) -> bool:
+    path = Path(rel)
+    if not rel or path.is_absolute() or ".." in path.parts or rel == MARK:
+        return False
+    try:
+        return _inside((root / path).resolve(), root) and (root / path).resolve() != root
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL byte
+        return False
+
+
+def check_collisions(out: Path, written: Iterable[str]) -> None:
+    """Refuse (one line, nothing changed) when a new output would replace, or need a folder
+    where there is, something of the user's: a path not listed by the marker."""
+    if not out.is_dir():
+        return
+    owned = set(previous_outputs(out) or [])
+    root = out.resolve()
+    for rel in written:
+        dest = out / rel
+        for parent in list(reversed(dest.relative_to(out).parents))[1:]:
+            folder = out / parent
+            if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+                raise SegstudyError(f"--out {out}: {folder} is the user's (a file or link where "
+                                    "predict needs a folder); move it, or name a new folder")
+        if (dest.exists() or dest.is_symlink()) and rel not in owned:
+            raise SegstudyError(f"--out {out}: {dest} was not written by predict and a new "
+                                "output has its name; move it, or name a new folder")
+        if not _inside(dest.parent.resolve(), root):
+            raise SegstudyError(f"--out {out}: {dest.parent} leads outside the folder; "
+                                "name a new folder")
 
 
 def _clear_stale(parent: Path) -> None:
@@ -122,9 +163,13 @@ def output_folder(out: Path) -> Iterator[Path]:
         raise SegstudyError(f"--out {out}: cannot write there ({exc.strerror}); choose a "
                             "writable folder") from None
     try:
-        yield tmp
-        written = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
-        (tmp / MARK).write_text(json.dumps({"files": written}, indent=1) + "\n")
+        try:
+            yield tmp
+            written = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
+            (tmp / MARK).write_text(json.dumps({"files": written}, indent=1) + "\n")
+        except OSError as exc:  # a full disk, permissions changed mid-run
+            raise SegstudyError(f"--out {out}: writing the outputs failed ({exc.strerror or exc});"
+                                " nothing was replaced") from None
         with _signals_held():
             if out.is_dir():
                 _replace_inside(out, tmp, written)
@@ -140,14 +185,36 @@ def output_folder(out: Path) -> Iterator[Path]:
 
 
 def _replace_inside(out: Path, tmp: Path, written: list[str]) -> None:
-    """Swap a previous run's outputs for this run's; the marker lists both until the end."""
-    old = previous_outputs(out) or []
-    (out / MARK).write_text(json.dumps({"files": sorted(set(old) | set(written))}) + "\n")
-    for rel in old:
-        if rel not in written:
-            (out / rel).unlink(missing_ok=True)
-    for rel in written:
-        dest = out / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp / rel, dest)
-    os.replace(tmp / MARK, out / MARK)
+    """Swap a previous run's outputs for this run's as one step: the old ones are moved aside
+    first, and on any failure the new ones are taken out and the old ones (and the old
+    marker) put back, so ``out`` holds either the old result or the new one."""
+    check_collisions(out, written)
+    old = [rel for rel in previous_outputs(out) or []
+           if (out / rel).is_file() and not (out / rel).is_symlink()]
+    aside = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-old-", dir=out))
+    moved_old: list[str] = []
+    moved_new: list[str] = []
+    created: list[Path] = []
+    try:
+        for rel in old:
+            (aside / rel).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(out / rel, aside / rel)
+            moved_old.append(rel)
+        for rel in written:
+            dest = out / rel
+            created += make_parents(dest)
+            os.replace(tmp / rel, dest)
+            moved_new.append(rel)
+        os.replace(tmp / MARK, out / MARK)
+    except OSError as exc:
+        for rel in reversed(moved_new):
+            with contextlib.suppress(OSError):
+                os.replace(out / rel, tmp / rel)
+        for rel in moved_old:
+            with contextlib.suppress(OSError):
+                os.replace(aside / rel, out / rel)
+        remove_if_empty(sorted(set(created), key=lambda p: len(p.parts), reverse=True))
+        raise SegstudyError(f"--out {out}: replacing the previous result failed "
+                            f"({exc.strerror or exc}); the previous result is unchanged") from None
+    finally:
+        shutil.rmtree(aside, ignore_errors=True)

@@ -83,7 +83,11 @@ def _walk(folder: Path) -> list[Path]:
     loop or two links to one folder) is refused rather than read twice."""
     seen: set[str] = set()
     found = []
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+    def unreadable(err: OSError) -> None:
+        raise SegstudyError(f"{err.filename}: cannot be read ({err.strerror}); fix its "
+                            "permissions or leave it out of the inputs")
+
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True, onerror=unreadable):
         real = os.path.realpath(dirpath)
         if real in seen:
             raise SegstudyError(f"{dirpath}: reached twice through symlinks (a loop, or two links "
@@ -133,6 +137,33 @@ def _natural_key(p: Path) -> tuple:
     return (str(p.parent), m["case"], int(m["slice"])) if m else (str(p.parent), p.name, 0)
 
 
+LONGEST_SUFFIX = "_overlay.png"  # of every output a name gets (_mask.png/.tif, _montage.png)
+
+
+def check_names(out_dir: Path, names: list[str]) -> None:
+    """Refuse, before any work, an input whose output file name the file system cannot hold."""
+    try:
+        limit = os.pathconf(out_dir if out_dir.is_dir() else out_dir.absolute().parent,
+                            "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    for name in names:
+        longest = os.fsencode(Path(name).name + LONGEST_SUFFIX)
+        if len(longest) > limit:
+            raise SegstudyError(f"{name}: the name is too long for its outputs ({len(longest)} "
+                                f"bytes with {LONGEST_SUFFIX}, the limit is {limit}); rename it")
+
+
+def check_not_inside_inputs(out_dir: Path, sources: list[Path]) -> None:
+    """Refuse an ``--out`` inside any folder that images were found in by walking an input
+    folder, symlinks followed (a case folder reached through a link included)."""
+    target = out_dir.resolve()
+    for folder in {os.path.realpath(s.parent) for s in sources}:
+        if target == Path(folder) or Path(folder) in target.parents:
+            raise SegstudyError(f"--out {out_dir}: lies inside the input folder {folder}; "
+                                "outputs would mix with the scans, name a folder outside it")
+
+
 def check_options(min_area: Any, batch_size: Any) -> None:
     if min_area is not None and (not isinstance(min_area, int) or min_area < 1):
         raise SegstudyError(f"--min-area: expected a positive number of pixels, got {min_area!r}")
@@ -154,6 +185,9 @@ def predict_paths(model_path: str | Path, inputs: list[str | Path], out_dir: str
     for source, name in find_inputs(given):  # read everything first: fail before writing
         arr, stack = as_batch(read_image(source), source, channels)
         items.append(Item(source, name, arr, stack))
+    check_names(out_dir, [item.name for item in items])
+    # every folder a walk of an input folder read from (a single file's folder is not an input)
+    check_not_inside_inputs(out_dir, [i.source for i in items if i.source not in given])
     if min_area is None and info["decision"] is not None:
         min_area = info["decision"]["min_area"]
 
@@ -171,6 +205,8 @@ def predict_paths(model_path: str | Path, inputs: list[str | Path], out_dir: str
         montages.write()
         import pandas as pd
 
-        pd.DataFrame(rows).to_csv(tmp / "predictions.csv", index=False)
-        case_table(rows).to_csv(tmp / "cases.csv", index=False)
+        # file names the OS holds but UTF-8 cannot (surrogate-escaped) go out as their bytes
+        pd.DataFrame(rows).to_csv(tmp / "predictions.csv", index=False,
+                                  errors="surrogateescape")
+        case_table(rows).to_csv(tmp / "cases.csv", index=False, errors="surrogateescape")
     return out_dir / "predictions.csv"

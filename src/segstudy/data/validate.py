@@ -32,11 +32,20 @@ def read_tiff(path: str | Path) -> np.ndarray:
         with tifffile.TiffFile(path) as tif:
             if len(tif.pages) == 0:
                 raise ValueError("no image pages")
-            arr = tif.asarray()
+            # a stack written page by page is several series: read every page of every one
+            pages = ([page.asarray() for page in tif.pages] if len(tif.series) > 1
+                     else [tif.asarray()])
     except Exception as exc:  # tifffile raises many types for corrupt input
         raise SegstudyError(f"{path}: not a readable TIFF ({type(exc).__name__}: {exc})") from None
     finally:
         quiet.disabled = was_disabled
+    if len(pages) > 1:
+        shapes = sorted({f"{x.shape} {x.dtype}" for x in pages})
+        if len(shapes) > 1:
+            raise SegstudyError(f"{path}: its {len(pages)} pages differ in size or type "
+                                f"({', '.join(shapes[:3])}); save one stack of equal pages")
+        pages = [np.stack(pages)]
+    arr = pages[0]
     if arr is None or arr.size == 0:
         raise SegstudyError(f"{path}: not a readable TIFF (no pixel data)")
     return arr
