@@ -15,6 +15,7 @@ from typing import Any
 
 from segstudy import layout
 from segstudy.io import atomic_path
+from segstudy.report import recipes as recipe_report
 from segstudy.report import study_a, study_b
 from segstudy.report.common import (
     DATASETS_SHOWN,
@@ -60,6 +61,7 @@ def render(params: Mapping[str, Any], paper: Mapping[str, Any], fig_dir: Path) -
 
     add(study_a.section(params, paper, m, info, fig_dir, gan_metric, fallback_note, sweep))
     add(study_b.section(params, paper, m, info, fig_dir, gan_metric, sweep))
+    add(recipe_report.lgg_section(params, paper, fig_dir))
     # ---- Protocol
     add("## Protocol\n")
     add("| | ISBI 2012 | LGG |\n|---|---|---|")
