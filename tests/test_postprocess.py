@@ -127,3 +127,70 @@ def test_predict_applies_the_sidecars_postprocessing_per_case(tmp_path, monkeypa
                     for p in slices])
     np.testing.assert_array_equal(got, expected)
     assert len(table) == len(slices)
+
+
+def test_watershed_splits_two_touching_cells_and_threshold_moves_the_boundary():
+    from segstudy.postprocess import cells
+
+    yy, xx = np.mgrid[:40, :60]
+    two = ((yy - 20) ** 2 + (xx - 18) ** 2 < 14**2) | ((yy - 20) ** 2 + (xx - 42) ** 2 < 14**2)
+    prob = np.where(two, 0.9, -0.9)[None].astype(np.float32)  # tanh scale
+    rng = (-1.0, 1.0)
+    from scipy import ndimage
+
+    merged = cells(prob, rng, 0.5, 0, 0.0)
+    split = cells(prob, rng, 0.5, 0, 2.0)
+    assert ndimage.label(merged[0] > 0)[1] == 1 and ndimage.label(split[0] > 0)[1] == 2
+    assert set(np.unique(split)) == {-1.0, 1.0}
+    assert (cells(prob, rng, 0.99, 0, 0.0) == -1.0).all(), "0.9 on the scale is below 0.99"
+    speck = prob.copy()
+    speck[0, 0:3, 0:3] = 0.9
+    assert ndimage.label(cells(speck, rng, 0.5, 20, 0.0)[0] > 0)[1] == 1
+
+
+def test_dihedral_averaging_of_an_equivariant_model_equals_its_plain_output():
+    from segstudy.postprocess import probability
+
+    images = np.random.default_rng(1).integers(0, 256, (2, 16, 16, 1), np.uint8)
+    norm = {"mean": [0.0], "std": [1.0]}
+    plain = probability(_Mirror(), images, norm, 2, False)
+    np.testing.assert_allclose(probability(_Mirror(), images, norm, 2, False, True), plain,
+                               atol=1e-5)
+
+
+def test_choose_cells_keeps_watershed_when_it_lowers_rand_error():
+    from segstudy.postprocess import choose_cells
+
+    yy, xx = np.mgrid[:40, :60]
+    two = ((yy - 20) ** 2 + (xx - 18) ** 2 < 14**2) | ((yy - 20) ** 2 + (xx - 42) ** 2 < 14**2)
+    images = np.where(two, 255, 0).astype(np.uint8)[None, ..., None]
+    norm = {"mean": [0.0], "std": [1.0]}
+
+    def rand_error(m):  # 0 when the two cells are apart, 1 when merged
+        from scipy import ndimage
+
+        return 0.0 if ndimage.label(m[0] > 0.5)[1] == 2 else 1.0
+
+    chosen = choose_cells(_Mirror(), images, norm, 1, (0.0, 1.0), rand_error)
+    assert chosen["watershed_h"] > 0 and chosen["val_rand_error"] == 0.0
+    assert chosen["tta_dihedral"] is False and chosen["min_cell"] == 0
+
+
+def test_submit_writes_a_float32_membrane_probability_stack_and_never_replaces(tmp_path,
+                                                                               capsys):
+    import tifffile
+
+    from segstudy.__main__ import main
+    from tests.conftest import write_model
+
+    model = write_model(tmp_path / "m", "isbi2012", 1, "tanh")
+    volume = tmp_path / "test-volume.tif"
+    tifffile.imwrite(volume, np.random.default_rng(0).integers(0, 256, (3, 48, 40), np.uint8))
+    out = tmp_path / "sub" / "strong.tif"
+    assert main(["submit", "--model", str(model), str(volume), "--out", str(out)]) == 0
+    sub = tifffile.imread(out)
+    assert sub.shape == (3, 48, 40) and sub.dtype == np.float32
+    assert 0.0 <= sub.min() and sub.max() <= 1.0
+    before = out.read_bytes()
+    assert main(["submit", "--model", str(model), str(volume), "--out", str(out)]) == 2
+    assert "exists" in capsys.readouterr().err and out.read_bytes() == before

@@ -91,3 +91,26 @@ def test_the_strong_ingredients_train_and_select_on_dice_per_patient(tmp_path: P
     assert post["val_dice_per_patient"] >= plain, "a step is kept only where it helps"
     curve = tmp_path / "live" / "plots" / "metrics" / "val_dice_per_patient.tsv"
     assert len(curve.read_text().splitlines()) == 1 + 2  # header + one row per epoch
+
+
+def test_the_strong_isbi_recipe_chooses_its_cell_steps_by_rand_error(tmp_path: Path):
+    from segstudy.data.prepare import prepare
+    from segstudy.training.fit import train_unet
+    from tests.conftest import write_isbi
+
+    raw = write_isbi(tmp_path / "raw")  # the challenge's shape: 30 × 512²
+    prep = {"normalise": "range", "split": {"rule": "contiguous", "counts": [26, 2, 2]}}
+    prepare("isbi2012", raw, tmp_path / "prepared", prep, seed=1)
+    strong = resolve(PARAMS, "isbi2012", "strong")
+    cfg = {**strong.train, "epochs": 1, "steps_per_epoch": 2, "batch_size": 2, "tile": 32,
+           "precision": "float32"}
+    cfg.pop("seeds")
+    model = {**strong.model, "base_filters": 2, "depth": 2}
+    train_unet("isbi2012", tmp_path / "prepared", model, cfg, seed=1,
+               out_model=tmp_path / "m" / "strong.keras", live_dir=tmp_path / "live",
+               resume_root=tmp_path / "resume", empty_iou=1.0, name="strong",
+               postprocess=strong.postprocess)
+    post = json.loads((tmp_path / "m" / "strong.json").read_text())["postprocess"]
+    assert post["chosen_on"] == "val" and 0.0 <= post["val_rand_error"] <= 1.0
+    plain = post["tried"]["tta_dihedral=False,threshold=0.5,min_cell=0,watershed_h=0.0"]
+    assert post["val_rand_error"] <= plain, "a step is kept only where it helps"

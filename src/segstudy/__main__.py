@@ -1,4 +1,5 @@
-"""``python -m segstudy predict``: run a trained model on new scans."""
+"""``python -m segstudy predict``: run a trained model on new scans;
+``python -m segstudy submit``: the ISBI 2012 challenge's submission TIFF of a test volume."""
 
 from __future__ import annotations
 
@@ -51,6 +52,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--slice-overlays", action="store_true",
                    help="also write one overlay PNG per input image (default: one montage per "
                    "case folder or stack)")
+    q = sub.add_parser(
+        "submit", help="ISBI 2012: the challenge's submission TIFF of the test volume",
+        description="Write a multi-page 32-bit float TIFF of membrane probability (one page per "
+        "slice), the ISBI 2012 challenge's submission format, with the model's test-time "
+        "averaging. Example: python -m segstudy submit --model models/isbi2012/strong.keras "
+        "data/raw/isbi2012/test-volume.tif --out submission/strong-test-volume.tif")
+    q.add_argument("--model", required=True, help="an ISBI 2012 model (its .json beside it)")
+    q.add_argument("volume", help="a multi-page grayscale TIFF, e.g. test-volume.tif")
+    q.add_argument("--out", required=True, help="a new .tif file (never replaced)")
     return parser
 
 
@@ -58,6 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     interrupt_on_sigterm()
     try:
+        if args.command == "submit":
+            from segstudy.submit import membrane_probability
+
+            print(f"wrote {membrane_probability(args.model, args.volume, args.out)}")
+            return 0
         from segstudy.predict import predict_paths
 
         csv = predict_paths(args.model, args.inputs, args.out, args.min_area, args.batch_size,

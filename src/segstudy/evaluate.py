@@ -90,7 +90,8 @@ def evaluate(dataset: str, model_name: str, prepared: str | Path, model_path: st
     unlabelled = Path(prepared) / "unlabelled.npy"
     n_unl = len(np.load(unlabelled, mmap_mode="r")) if unlabelled.is_file() else 0
     post = postprocess.settings(info)
-    passes = 2 if post["tta_flip"] else 1  # flip averaging: a second pass of mirrored images
+    # test-time averaging: a pass per mirrored / rotated copy
+    passes = 8 if post["tta_dihedral"] else 2 if post["tta_flip"] else 1
     bar = Progress(len(data.images) * len(seed_paths) * passes + n_unl,
                    f"evaluate {dataset}/{model_name}", "slice")
     pred = _final(model, data, info, bar)
@@ -184,17 +185,22 @@ def _predict(model: Any, images: np.ndarray, norm: Mapping[str, Any],
 def _final(model: Any, data: Prepared, info: Mapping[str, Any],
            bar: Progress | None) -> np.ndarray:
     """The model's output on every slice under its sidecar's post-processing
-    (``segstudy.postprocess``: flip averaging, component clean-up per slice and volume)."""
+    (``segstudy.postprocess``: test-time averaging, then clean-up per slice, volume or cell)."""
     post = postprocess.settings(info)
     rng = tuple(info["mask_range"])
-    prob = _predict(model, data.images, info["norm"], bar)
-    if post["tta_flip"]:
-        mirrored = _predict(model, np.ascontiguousarray(np.asarray(data.images)[:, :, ::-1]),
-                            info["norm"], bar)
-        prob = (prob + mirrored[:, :, ::-1]) / 2
+    if post["tta_dihedral"]:
+        prob = postprocess.probability(model, np.asarray(data.images), info["norm"], 8, False,
+                                       True)
+        if bar is not None:
+            bar.update(len(prob) * 8)
+    else:
+        prob = _predict(model, data.images, info["norm"], bar)
+        if post["tta_flip"]:
+            mirrored = _predict(model, np.ascontiguousarray(np.asarray(data.images)[:, :, ::-1]),
+                                info["norm"], bar)
+            prob = (prob + mirrored[:, :, ::-1]) / 2
     cases = data.table["case_id"].to_numpy() if "case_id" in data.table else None
-    return postprocess.clean(prob, cases, rng, int(post["min_component"]),
-                             bool(post["largest_3d"]))
+    return postprocess.finish(prob, cases, rng, post)
 
 
 def _sample_std(values: np.ndarray) -> float | None:

@@ -76,18 +76,29 @@ def _check_fields(info: dict[str, Any], path: Path) -> None:
                              or not 8 <= size <= MAX_INPUT_SIZE):
         raise bad("input_size", f"an integer in [8, {MAX_INPUT_SIZE}] or null")
     post = info.get("postprocess")
-    if post is not None and not (
-            isinstance(post, dict) and isinstance(post.get("tta_flip", False), bool)
-            and isinstance(post.get("largest_3d", False), bool)
-            and isinstance(post.get("min_component", 0), int)
-            and not isinstance(post.get("min_component", 0), bool)
-            and post.get("min_component", 0) >= 0):
-        raise bad("postprocess", "{'tta_flip': bool, 'min_component': int ≥ 0, "
-                  "'largest_3d': bool} or null")
+    if post is not None and not _postprocess_ok(post):
+        raise bad("postprocess", "{'tta_flip'/'tta_dihedral'/'largest_3d': bool, "
+                  "'min_component'/'min_cell': int ≥ 0, 'threshold': in (0, 1), "
+                  "'watershed_h': ≥ 0} or null")
     rule = info["decision"]
     if rule is not None and not (isinstance(rule, dict) and _numbers([rule.get("min_area")])
                                  and rule["min_area"] >= 1):
         raise bad("decision", "{'min_area': a positive number, ...} or null")
+
+
+def _postprocess_ok(post: Any) -> bool:
+    if not isinstance(post, dict):
+        return False
+
+    def count(v: Any) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+    flags = all(isinstance(post.get(k, False), bool)
+                for k in ("tta_flip", "tta_dihedral", "largest_3d"))
+    sizes = all(count(post.get(k, 0)) for k in ("min_component", "min_cell"))
+    numbers = _numbers([post.get("threshold", 0.5), post.get("watershed_h", 0.0)])
+    return (flags and sizes and numbers and 0 < post.get("threshold", 0.5) < 1
+            and post.get("watershed_h", 0.0) >= 0)
 
 
 def _numbers(values: Any) -> bool:

@@ -1,7 +1,7 @@
 """Model output → final probability map: the one post-processing rule that ``evaluate``,
 ``predict`` and the Tumour decision share, chosen once on validation and kept in the sidecar.
 
-Three optional steps, each kept only when it raises validation Dice per patient volume:
+LGG (tumour volumes), each step kept only when it raises validation Dice per patient volume:
 
 - ``tta_flip``: average the output with the output of the left-right mirrored image;
 - ``min_component``: per slice, drop foreground components smaller than this many pixels
@@ -9,8 +9,20 @@ Three optional steps, each kept only when it raises validation Dice per patient 
 - ``largest_3d``: per patient volume (slices of one case stacked in order), keep only the
   largest 26-connected foreground component (Buda et al. 2019 keep the largest 3-D component).
 
-Removed pixels are set to the bottom of the mask scale, so every later step (binarisation at
-the scale's midpoint, the continuous metrics, the area rule) reads one consistent map.
+ISBI (cells = 4-connected components of the interior), each step kept only when it lowers
+validation's adapted Rand error (``segstudy.metrics.region_scores``):
+
+- ``tta_dihedral``: average over the 8 rotations/flips of the image (Ronneberger et al. 2015
+  averaged 7);
+- ``threshold``: interior where the output is above this fraction of the mask scale (0.5 =
+  the scale's midpoint, what ``binarise`` uses);
+- ``min_cell``: interior components smaller than this many pixels become membrane;
+- ``watershed_h``: split touching cells by a watershed of the interior's distance transform
+  from its h-maxima (h in pixels; 0 = off), a one-pixel membrane between the parts.
+
+Removed pixels are set to the bottom of the mask scale (ISBI: the map becomes binary), so
+every later step (binarisation at the midpoint, the metrics, the area rule, ``predict``'s
+masks) reads one consistent map.
 """
 
 from __future__ import annotations
@@ -20,7 +32,10 @@ from typing import Any
 
 import numpy as np
 
-NONE: dict[str, Any] = {"tta_flip": False, "min_component": 0, "largest_3d": False}
+NONE: dict[str, Any] = {"tta_flip": False, "min_component": 0, "largest_3d": False,
+                        "tta_dihedral": False, "threshold": 0.5, "min_cell": 0,
+                        "watershed_h": 0.0}
+CELL_STEPS = ("tta_dihedral", "threshold", "min_cell", "watershed_h")
 MIN_COMPONENTS = (0, 10, 25, 50, 100)  # pixels at the model's input size, tried on validation
 MARGIN = 0.002  # a step is kept only if it raises val Dice per patient by more than this
 
@@ -31,15 +46,47 @@ def settings(info: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def probability(model: Any, images: np.ndarray, norm: Mapping[str, Any], batch_size: int,
-                tta_flip: bool) -> np.ndarray:
-    """The model's output (N, H, W) on the mask scale, averaged with the mirrored image's."""
+                tta_flip: bool, tta_dihedral: bool = False) -> np.ndarray:
+    """The model's output (N, H, W) on the mask scale, averaged with the mirrored image's
+    (``tta_flip``) or over the 8 rotations and flips (``tta_dihedral``)."""
     from segstudy.inference import predict_masks
 
     prob = predict_masks(model, images, norm, batch_size)
+    if tta_dihedral:
+        total = prob.astype(np.float64)
+        for k, flip in [(k, f) for f in (False, True) for k in range(4)][1:]:
+            x = images[:, :, ::-1] if flip else images
+            y = predict_masks(model, np.ascontiguousarray(np.rot90(x, k, axes=(1, 2))), norm,
+                              batch_size)
+            y = np.rot90(y, -k, axes=(1, 2))
+            total += y[:, :, ::-1] if flip else y
+        return (total / 8).astype(np.float32)
     if tta_flip:
         mirrored = predict_masks(model, np.ascontiguousarray(images[:, :, ::-1]), norm, batch_size)
         prob = (prob + mirrored[:, :, ::-1]) / 2
     return prob
+
+
+def cells(prob: np.ndarray, rng: tuple[float, float], threshold: float, min_cell: int,
+          watershed_h: float) -> np.ndarray:
+    """A binary map (``rng[0]`` membrane, ``rng[1]`` interior) per slice: interior above
+    ``threshold`` of the scale, small cells removed, touching cells split by watershed."""
+    from scipy import ndimage
+    from skimage.morphology import h_maxima, remove_small_objects
+    from skimage.segmentation import watershed
+
+    out = np.empty_like(prob)
+    for i, p in enumerate(prob):
+        interior = (p - rng[0]) / (rng[1] - rng[0]) > threshold
+        if min_cell:
+            interior = remove_small_objects(interior, max_size=min_cell - 1, connectivity=1)
+        if watershed_h:
+            dist = ndimage.distance_transform_edt(interior)
+            seeds, _ = ndimage.label(h_maxima(dist, watershed_h))
+            parts = watershed(-dist, seeds, mask=interior, watershed_line=True)
+            interior = parts > 0
+        out[i] = np.where(interior, rng[1], rng[0])
+    return out
 
 
 def clean(prob: np.ndarray, cases: Sequence[Any] | None, rng: tuple[float, float],
@@ -78,8 +125,20 @@ def apply(model: Any, images: np.ndarray, norm: Mapping[str, Any], batch_size: i
           cfg: Mapping[str, Any]) -> np.ndarray:
     """The final probability map of ``images`` under the post-processing ``cfg``."""
     cfg = {**NONE, **cfg}
-    prob = probability(model, images, norm, batch_size, bool(cfg["tta_flip"]))
-    return clean(prob, cases, rng, int(cfg["min_component"]), bool(cfg["largest_3d"]))
+    prob = probability(model, images, norm, batch_size, bool(cfg["tta_flip"]),
+                       bool(cfg["tta_dihedral"]))
+    return finish(prob, cases, rng, cfg)
+
+
+def finish(prob: np.ndarray, cases: Sequence[Any] | None, rng: tuple[float, float],
+           cfg: Mapping[str, Any]) -> np.ndarray:
+    """Every step after the model (and its test-time averaging) under ``cfg``."""
+    cfg = {**NONE, **cfg}
+    prob = clean(prob, cases, rng, int(cfg["min_component"]), bool(cfg["largest_3d"]))
+    if any(cfg[k] != NONE[k] for k in CELL_STEPS[1:]):
+        prob = cells(prob, rng, float(cfg["threshold"]), int(cfg["min_cell"]),
+                     float(cfg["watershed_h"]))
+    return prob
 
 
 def choose(model: Any, images: np.ndarray, norm: Mapping[str, Any], batch_size: int,
@@ -104,5 +163,38 @@ def choose(model: Any, images: np.ndarray, norm: Mapping[str, Any], batch_size: 
     best_size = max(MIN_COMPONENTS, key=lambda s: (val(tta, s, False), -s))
     size = best_size if val(tta, best_size, False) > val(tta, 0, False) + MARGIN else 0
     largest = val(tta, size, True) > val(tta, size, False) + MARGIN
-    return {"tta_flip": tta, "min_component": size, "largest_3d": largest, "chosen_on": "val",
+    return {**NONE, "tta_flip": tta, "min_component": size, "largest_3d": largest,
+            "chosen_on": "val",
             "val_dice_per_patient": val(tta, size, largest), "tried": tried}
+
+
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
+MIN_CELLS = (0, 25, 100, 400)
+WATERSHED_H = (0.0, 1.0, 2.0, 4.0)
+CELL_MARGIN = 0.002  # a step is kept only if it lowers val adapted Rand error by more
+
+
+def choose_cells(model: Any, images: np.ndarray, norm: Mapping[str, Any], batch_size: int,
+                 rng: tuple[float, float],
+                 rand_error: Callable[[np.ndarray], float]) -> dict[str, Any]:
+    """Pick the ISBI cell steps on validation, greedily in the order of
+    :data:`CELL_STEPS`, each kept only if it lowers ``rand_error(map)`` (the mean adapted
+    Rand error) by more than :data:`CELL_MARGIN` against the settings without it."""
+    outputs = {False: probability(model, images, norm, batch_size, False),
+               True: probability(model, images, norm, batch_size, False, True)}
+    tried: dict[str, float] = {}
+
+    def val(cfg: Mapping[str, Any]) -> float:
+        key = ",".join(f"{k}={cfg[k]}" for k in CELL_STEPS)
+        if key not in tried:
+            tried[key] = round(float(rand_error(
+                finish(outputs[bool(cfg["tta_dihedral"])], None, rng, cfg))), 4)
+        return tried[key]
+
+    cfg = dict(NONE)
+    for key, options in (("tta_dihedral", (False, True)), ("threshold", THRESHOLDS),
+                         ("min_cell", MIN_CELLS), ("watershed_h", WATERSHED_H)):
+        best = min(options, key=lambda v: (val({**cfg, key: v}), v != NONE[key]))
+        if val({**cfg, key: best}) < val(cfg) - CELL_MARGIN:
+            cfg[key] = best
+    return {**cfg, "chosen_on": "val", "val_rand_error": val(cfg), "tried": tried}

@@ -199,7 +199,8 @@ class Run:
         summary = {
             "dataset": self.dataset, "model": self.name, "seed": seed, **own,
             "norm": data.norm, "mask_range": list(rng_range), "in_channels": data.channels,
-            **model_card(model, data, rng_range, train_cfg["tile"], recall_floor, postprocess),
+            **model_card(model, data, rng_range, train_cfg["tile"], recall_floor, postprocess,
+                         self.dataset),
             "depth": int(model_cfg["depth"]), "params": int(model.count_params()),
             "epochs": epochs, "first_selectable_epoch": first_epoch,
             "best_epoch": best["epoch"], "best_val_iou": best.get("val_iou"),
