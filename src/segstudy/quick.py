@@ -37,6 +37,11 @@ QUICK_OVERRIDES = {
     "gan.lgg.epochs": 1,
     "gan.lgg.steps_per_epoch": 2,
     "gan.lgg.batch_size": 8,
+    # the recipes inherit the above but set their own schedules: tiny ones here
+    "recipes.strong.lgg.train.epochs": 2,
+    "recipes.strong.lgg.train.steps_per_epoch": 3,
+    "recipes.strong.isbi2012.train.epochs": 2,
+    "recipes.strong.isbi2012.train.steps_per_epoch": 2,
 }
 
 
