@@ -66,3 +66,48 @@ def test_the_recipe_section_prints_per_patient_scores_rule_and_figures(tmp_path,
 def test_no_recipe_outputs_no_section(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert lgg_section(PARAMS, paper_numbers(), tmp_path / "fig") == ""
+
+
+def test_cell_errors_mark_a_merge_and_a_split():
+    from segstudy.report.figures import cell_errors
+
+    truth = np.zeros((20, 40), int)
+    truth[:, :20], truth[:, 20:] = 1, 2            # two true cells side by side
+    merged_pred = np.ones((20, 40), int)           # one predicted cell over both: a merge
+    merged, split = cell_errors(truth, merged_pred)
+    assert merged.all() and not split.any()
+    split_pred = np.zeros((20, 40), int)
+    split_pred[:10, :20], split_pred[10:, :20], split_pred[:, 20:] = 1, 2, 3
+    merged, split = cell_errors(truth, split_pred)  # true cell 1 cut in two: a split
+    assert not merged.any() and split[:, :20].all() and not split[:, 20:].any()
+
+
+def test_the_isbi_recipe_section_prints_cell_scores_first_and_draws_the_cells(tmp_path,
+                                                                             monkeypatch):
+    from segstudy.report.recipes import isbi_section
+
+    rng = np.random.default_rng(0)
+    (tmp_path / "metrics/isbi2012").mkdir(parents=True)
+    for name, err in (("unet", 0.41), ("strong", 0.09)):
+        split = {"n": 4, "rand_error": err, "vi": 1.0 + err, "iou": 0.9}
+        (tmp_path / f"metrics/isbi2012/{name}.json").write_text(json.dumps(
+            {"train": split, "val": split, "test": split}))
+    (tmp_path / "models/isbi2012").mkdir(parents=True)
+    (tmp_path / "models/isbi2012/strong.json").write_text(json.dumps({"postprocess": {
+        "tta_dihedral": True, "threshold": 0.5, "min_cell": 25, "watershed_h": 2.0,
+        "val_rand_error": 0.08, "tried": {"a": 0.1, "b": 0.08}}}))
+    prep = tmp_path / "data/prepared/isbi2012"
+    prep.mkdir(parents=True)
+    np.save(prep / "images.npy", rng.integers(0, 255, (3, 32, 32, 1), np.uint8))
+    np.save(prep / "masks.npy", (rng.random((3, 32, 32)) > 0.3).astype(np.uint8))
+    pd.DataFrame({"sample_id": ["s0", "s1", "s2"], "case_id": "isbi2012",
+                  "split": ["train", "val", "test"]}).to_csv(prep / "split.csv", index=False)
+    (tmp_path / "predictions/isbi2012").mkdir(parents=True)
+    for name in ("unet", "strong"):
+        np.savez_compressed(tmp_path / f"predictions/isbi2012/{name}.npz",
+                            labelled=rng.integers(0, 255, (3, 32, 32), np.uint8))
+    monkeypatch.chdir(tmp_path)
+    text = isbi_section(PARAMS, paper_numbers(), tmp_path / "fig")
+    assert "| `strong` recipe | test | 4 | **0.090** |" in text
+    assert "| paper recipe | test | 4 | **0.410** |" in text and "0.0382" in text
+    assert "watershed_h=2.0" in text and (tmp_path / "fig" / "isbi_cells.png").is_file()

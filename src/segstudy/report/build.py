@@ -62,6 +62,7 @@ def render(params: Mapping[str, Any], paper: Mapping[str, Any], fig_dir: Path) -
     add(study_a.section(params, paper, m, info, fig_dir, gan_metric, fallback_note, sweep))
     add(study_b.section(params, paper, m, info, fig_dir, gan_metric, sweep))
     add(recipe_report.lgg_section(params, paper, fig_dir))
+    add(recipe_report.isbi_section(params, paper, fig_dir))
     # ---- Protocol
     add("## Protocol\n")
     add("| | ISBI 2012 | LGG |\n|---|---|---|")

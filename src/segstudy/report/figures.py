@@ -175,3 +175,48 @@ def confusion(counts: dict[str, int], path: Path, title: str) -> str:
     ax.set_ylabel("actual")
     ax.set_title(title, fontsize=8)
     return save(fig, path)
+
+
+def cell_errors(true_cells: np.ndarray, pred_cells: np.ndarray, min_overlap: int = 50
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of *merges* (predicted cells that overlap two or more true cells by at least
+    ``min_overlap`` pixels each) and *splits* (true cells overlapped so by two or more
+    predicted cells). Label 0 (membrane) is ignored on both sides."""
+    both = (true_cells > 0) & (pred_cells > 0)
+    pairs, counts = np.unique(np.stack([true_cells[both], pred_cells[both]]), axis=1,
+                              return_counts=True)
+    big = pairs[:, counts >= min_overlap]
+    merged = [p for p in np.unique(big[1]) if (big[1] == p).sum() > 1]
+    split = [t for t in np.unique(big[0]) if (big[0] == t).sum() > 1]
+    return np.isin(pred_cells, merged), np.isin(true_cells, split)
+
+
+def isbi_cells(image: np.ndarray, label: np.ndarray, preds: dict[str, np.ndarray],
+               title: str, path: Path) -> str:
+    """One held-out slice: the image, the true cells and each model's cells in random colours
+    (4-connected interior components), merges outlined in red and splits in yellow."""
+    from skimage.color import label2rgb
+    from skimage.measure import label as components
+    from skimage.segmentation import find_boundaries
+
+    truth = components(label > 0, connectivity=1)
+    fig, axes = plt.subplots(1, 2 + len(preds), figsize=(4 * (2 + len(preds)), 4.4))
+    axes[0].imshow(image, cmap="gray")
+    axes[0].set_title("image")
+    axes[1].imshow(label2rgb(truth, bg_label=0))
+    axes[1].set_title(f"true cells ({truth.max()})")
+    for ax, (name, pred) in zip(axes[2:], preds.items(), strict=True):
+        cells = components(pred > 0, connectivity=1)
+        merged, split = cell_errors(truth, cells)
+        rgb = label2rgb(cells, bg_label=0)
+        rgb[find_boundaries(np.where(merged, cells, 0))] = (1.0, 0.0, 0.0)
+        rgb[find_boundaries(np.where(split, truth, 0))] = (1.0, 1.0, 0.0)
+        n_merge = len(np.unique(cells[merged])) if merged.any() else 0
+        n_split = len(np.unique(truth[split])) if split.any() else 0
+        ax.imshow(rgb)
+        ax.set_title(f"{name}: {cells.max()} cells\n{n_merge} merges (red), {n_split} splits "
+                     "(yellow)")
+    for ax in axes:
+        ax.axis("off")
+    fig.suptitle(title)
+    return save(fig, path)
