@@ -51,15 +51,6 @@ def patient_split(table, n_val: int, seed: int) -> np.ndarray:
     return np.where(table["case_id"].isin(val), "val", "train")
 
 
-def sampled_indices(train: np.ndarray, has_tumour: np.ndarray, share: float | None) -> np.ndarray:
-    """Training indices with tumour slices repeated until they are ``share`` of the epoch."""
-    if not share:
-        return train
-    tumour, empty = train[has_tumour[train]], train[~has_tumour[train]]
-    repeats = max(1, round(share * len(empty) / ((1 - share) * max(1, len(tumour)))))
-    return np.concatenate([empty, np.repeat(tumour, repeats)])
-
-
 def scores(table, prob: np.ndarray, truth: np.ndarray, min_component: int = 0) -> dict:
     from scipy import ndimage
 
@@ -89,7 +80,7 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
             precision: str = "auto") -> dict:
     import keras
 
-    from segstudy.data.batches import TrainBatches
+    from segstudy.data.batches import TrainBatches, positive_sampled
     from segstudy.data.prepared import Prepared
     from segstudy.inference import predict_masks
     from segstudy.models.unet import build_unet, mask_range
@@ -105,7 +96,7 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
     data.table["split"] = patient_split(data.table, n_val, seed=0)  # one split for all runs
     masks = np.asarray(data.masks) > 0
     has_tumour = masks.reshape(len(masks), -1).any(axis=1)
-    train = sampled_indices(data.indices("train"), has_tumour, cfg["tumour_share"])
+    train = positive_sampled(data.indices("train"), has_tumour, cfg["tumour_share"])
     val = data.indices("val")
     val_table = data.table.iloc[val].reset_index(drop=True)
     rng = mask_range(MODEL["output_activation"])
