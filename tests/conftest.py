@@ -91,3 +91,11 @@ def mirror_lgg_split_counts() -> dict[str, int]:
     counts = yaml.safe_load((ROOT / "params.yaml").read_text())["prepare"]["lgg"]["split"]["counts"]
     slices = sum(1 for _ in (SHARED_DATA / "lgg" / "kaggle_3m").glob("*/*_mask.tif"))
     return dict(zip(("train", "val", "test"), scale_counts(slices, counts), strict=True))
+
+
+@pytest.fixture(scope="module")
+def lgg_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny untrained LGG model (32² input, Tumour rule at 3 pixels) shared by a module's
+    ``predict`` tests (a module may define its own)."""
+    return write_model(tmp_path_factory.mktemp("m") / "lgg", "lgg", 3, "sigmoid",
+                       input_size=32, min_area=3)

@@ -16,21 +16,10 @@ import pandas as pd
 import pytest
 import tifffile
 
-from segstudy.__main__ import main
 from segstudy.outdir import MARK
 from tests.conftest import ROOT, write_lgg, write_model
 from tests.test_bad_inputs import tree_digest
-
-
-@pytest.fixture(scope="module")
-def lgg_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_model(tmp_path_factory.mktemp("m") / "lgg", "lgg", 3, "sigmoid",
-                       input_size=32, min_area=3)
-
-
-def _predict(model: Path, *inputs: Path | str, out: Path | str) -> int:
-    return main(["predict", "--no-progress", "--model", str(model), *map(str, inputs),
-                 "--out", str(out)])
+from tests.test_predict_outputs import _predict
 
 
 def _one_error_line(capsys) -> str:

@@ -14,14 +14,8 @@ import tifffile
 
 from segstudy.__main__ import main
 from segstudy.outdir import MARK, output_folder
-from tests.conftest import write_lgg, write_model
+from tests.conftest import write_lgg
 from tests.test_bad_inputs import tree_digest
-
-
-@pytest.fixture(scope="module")
-def lgg_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_model(tmp_path_factory.mktemp("m") / "lgg", "lgg", 3, "sigmoid",
-                       input_size=32, min_area=3)
 
 
 def _predict(model: Path, *inputs: Path | str, out: Path | str) -> int:
