@@ -42,8 +42,8 @@ def test_a_recipe_changes_only_what_it_lists():
 
 
 def test_an_undefined_recipe_is_refused_with_its_name():
-    with pytest.raises(SegstudyError, match=r"recipes\.strong\.isbi2012: not defined"):
-        resolve(PARAMS, "isbi2012", "strong")
+    with pytest.raises(SegstudyError, match=r"recipes\.wild\.isbi2012: not defined"):
+        resolve(PARAMS, "isbi2012", "wild")
 
 
 @pytest.mark.parametrize(("patch", "message"), [

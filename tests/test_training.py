@@ -23,6 +23,7 @@ TINY_MODEL = {"base_filters": 2, "depth": 2, "convs_per_block": 1, "batchnorm": 
               "output_activation": "sigmoid"}
 TINY_TRAIN = {"loss": "mse", "learning_rate": 0.001, "batch_size": 4, "epochs": 6,
               "steps_per_epoch": 30, "tile": None, "precision": "float32",
+              "schedule": "constant", "positive_share": None, "select_on": "iou",
               "augment": {"flip": True, "rot90": False, "elastic": False, "affine": True,
                           "affine_degrees": 10.0, "affine_scale": 0.05}}
 

@@ -236,8 +236,11 @@ def check_recipes(params: Mapping[str, Any]) -> None:
         if not isinstance(per_ds, Mapping):
             raise _fail(where, "expected a mapping of data sets", per_ds)
         for ds, over in per_ds.items():
-            if ds not in params["datasets"]:
-                raise _fail(f"{where}.{ds}", f"not one of datasets {params['datasets']}", ds)
+            if ds not in DATASETS:
+                raise _fail(f"{where}.{ds}", f"not a data set ({', '.join(DATASETS)})", ds)
+            if ds not in params["datasets"] and any(ds not in params[k] for k in
+                                                    ("prepare", "model", "train")):
+                continue  # a data set left out of `datasets` needs no settings
             if not isinstance(over, Mapping):
                 raise _fail(f"{where}.{ds}", "expected a mapping of settings", over)
             unknown = [k for k in over if k not in RECIPE_KEYS]
