@@ -34,9 +34,13 @@ VARIANTS = {  # name: what differs from the paper protocol (base 16, MSE, Adam 3
     "bce_dice_w32": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
                      "base_filters": 32},
     "bce_dice_const": {"loss": "bce_dice", "lr": 3e-4, "tumour_share": 0.5},
+    "bce_dice_per_image": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
+                           "normalise": "per_image"},
+    "bce_dice_w24": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
+                     "base_filters": 24},
 }
 BASE = {"loss": "mse", "lr": 3e-4, "cosine": False, "tumour_share": None, "base_filters": 16,
-        "batch": 16}
+        "batch": 16, "normalise": None}  # normalise None = the prepared folder's norm.json
 MODEL = {"depth": 4, "convs_per_block": 2, "batchnorm": True, "head": "conv_bn_lrelu",
          "dropout": 0.0, "leaky_alpha": 0.01, "output_activation": "sigmoid"}
 AUGMENT = {"flip": True, "rot90": False, "elastic": False, "affine": True,
@@ -77,7 +81,7 @@ def scores(table, prob: np.ndarray, truth: np.ndarray, min_component: int = 0) -
 
 
 def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out: str,
-            precision: str = "auto") -> dict:
+            precision: str = "auto", split: str = "random") -> dict:
     import keras
 
     from segstudy.data.batches import TrainBatches, positive_sampled
@@ -93,7 +97,12 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
     keras.mixed_precision.set_global_policy(policy)
     print(f"# CPU {cpu_summary()}; precision {precision} → {policy}", flush=True)
     data = Prepared(prepared)
-    data.table["split"] = patient_split(data.table, n_val, seed=0)  # one split for all runs
+    if split == "random":
+        data.table["split"] = patient_split(data.table, n_val, seed=0)  # one split for all runs
+    elif data.table.groupby("case_id")["split"].nunique().max() > 1:
+        raise SystemExit(f"{prepared}: its split is not by patient; use --split random")
+    if cfg["normalise"]:
+        data.norm = {"mode": cfg["normalise"]}
     masks = np.asarray(data.masks) > 0
     has_tumour = masks.reshape(len(masks), -1).any(axis=1)
     train = positive_sampled(data.indices("train"), has_tumour, cfg["tumour_share"])
@@ -150,13 +159,16 @@ def main() -> None:
     ap.add_argument("--seeds", nargs="+", type=int, default=[1])
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--val-patients", type=int, default=10)
+    ap.add_argument("--split", default="random", choices=["random", "prepared"],
+                    help="random: --val-patients drawn from all (test included); prepared: the "
+                         "folder's own patient split (its test patients never read)")
     ap.add_argument("--parallel", type=int, default=1, help="processes at once")
     ap.add_argument("--precision", default="auto", choices=["auto", "float32", "mixed_bfloat16"])
     ap.add_argument("--one", nargs=2, metavar=("VARIANT", "SEED"), help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:
         _append(a.out, run_one(a.prepared, a.one[0], int(a.one[1]), a.epochs, a.val_patients,
-                               a.out, a.precision))
+                               a.out, a.precision, a.split))
         return
     jobs = [(v, s) for v in a.variants for s in a.seeds]
     running: list[subprocess.Popen] = []
@@ -167,6 +179,7 @@ def main() -> None:
         running.append(subprocess.Popen(
             [sys.executable, __file__, "--prepared", a.prepared, "--out", a.out, "--epochs",
              str(a.epochs), "--val-patients", str(a.val_patients), "--precision", a.precision,
+             "--split", a.split,
              "--one", v, str(s)],
             env=os.environ))
     for p in running:

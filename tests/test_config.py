@@ -48,6 +48,10 @@ def test_make_quicks_overrides_pass(params):
      "train.isbi2012.augment.affine_degrees: missing; affine: true needs it"),
     ("gan.metric_power.iou", 0, "gan.metric_power.iou: expected a positive number, got 0"),
     ("datasets", [], "datasets: expected a non-empty list"),
+    ("prepare.isbi2012.border_weight", {"w0": 10, "sigma": 0},
+     "prepare.isbi2012.border_weight: expected {w0: a number ≥ 0, sigma: a number > 0}"),
+    ("prepare.lgg.normalise", "per_patient",
+     "expected one of per_channel, range, per_image"),
 ])
 def test_a_bad_value_is_named_with_what_was_expected(params, key, value, message):
     with pytest.raises(SegstudyError) as err:

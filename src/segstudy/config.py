@@ -101,6 +101,14 @@ def anything(v: Any) -> str | None:  # sections another module validates in full
     return None
 
 
+def border_weight(v: Any) -> str | None:
+    """The U-Net paper's weight map settings (``segstudy.data.weights``)."""
+    if (isinstance(v, dict) and set(v) == {"w0", "sigma"} and non_negative_number(v["w0"]) is None
+            and positive_number(v["sigma"]) is None):
+        return None
+    return "expected {w0: a number ≥ 0, sigma: a number > 0}"
+
+
 AUGMENT = {"flip": boolean, "rot90": boolean, "elastic": boolean, "affine": boolean,
            # a transform's settings are needed only when it is on (checked in check_params)
            "elastic_alpha": (non_negative_number, "optional"),
@@ -128,10 +136,11 @@ SCHEMA: dict[str, Any] = {
     "download": {"<ds>": anything},
     "prepare": {
         "isbi2012": {"normalise": one_of("range", "per_channel"),
+                     "border_weight": (optional(border_weight), "optional"),
                      "split": {"rule": one_of("contiguous"),
                                "counts": list_of(non_negative_int, unique=False, length=3)}},
         "lgg": {"resize_to": optional(positive_int),
-                "normalise": one_of("per_channel", "range"),
+                "normalise": one_of("per_channel", "range", "per_image"),
                 "split": {"by": one_of("slice", "patient"),
                           "counts": list_of(non_negative_int, unique=False, length=3)}},
     },

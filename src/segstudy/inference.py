@@ -4,7 +4,8 @@ The sidecar (``<model>.json``, written by training) is the model's whole contrac
 outside world, so a model folder copied anywhere predicts the same masks and decisions:
 
 - ``dataset``, ``in_channels``: what kind of image it takes;
-- ``norm``: the normalisation of its training data (``{"mean": [...], "std": [...]}``);
+- ``norm``: the normalisation of its training data (``{"mean": [...], "std": [...]}``, or
+  ``{"mode": "per_image"}``: each image by its own statistics, ``data.prepared.normalise``);
 - ``mask_range``: the output scale; a pixel is foreground above its midpoint (``binarise``);
 - ``input_size``: the square size every image is resized to, or ``null`` for a fully
   convolutional model applied at the image's own resolution (ISBI, trained on tiles);
@@ -63,11 +64,13 @@ def _check_fields(info: dict[str, Any], path: Path) -> None:
     if not isinstance(channels, int) or isinstance(channels, bool) or channels not in (1, 3):
         raise bad("in_channels", "1 or 3")
     norm = info["norm"]
-    if not (isinstance(norm, dict) and all(_numbers(norm.get(k)) for k in ("mean", "std"))
+    if norm == {"mode": "per_image"}:
+        pass
+    elif not (isinstance(norm, dict) and all(_numbers(norm.get(k)) for k in ("mean", "std"))
             and all(s > 0 for s in norm["std"])
             and len(norm["mean"]) == len(norm["std"]) == channels):
-        raise bad("norm", f"{{'mean': [{channels} finite numbers], 'std': [{channels} positive "
-                  "finite numbers]} (one per channel)")
+        raise bad("norm", f"{{'mode': 'per_image'}} or {{'mean': [{channels} finite numbers], "
+                  f"'std': [{channels} positive finite numbers]}} (one per channel)")
     rng = info["mask_range"]
     if not (_numbers(rng) and len(rng) == 2 and rng[0] < rng[1]):
         raise bad("mask_range", "[low, high] with low < high")

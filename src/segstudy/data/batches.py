@@ -18,6 +18,7 @@ import numpy as np
 from segstudy import SegstudyError
 from segstudy.data.augment import augment
 from segstudy.data.prepared import Prepared, normalise, to_mask_scale
+from segstudy.data.weights import to_weights
 
 
 class TrainBatches(keras.utils.PyDataset):
@@ -59,9 +60,12 @@ class TrainBatches(keras.utils.PyDataset):
         else:
             order = np.random.default_rng([self.seed, epoch]).permutation(self.indices)
             chosen = order[(i * self.batch_size) % len(order):][: self.batch_size]
-        xs, ys = [], []
+        weighted = self.data.weights is not None
+        xs, ys, ws = [], [], []
         for idx in chosen:
             img, mask = self.data.images[idx], self.data.masks[idx]
+            if weighted:  # an extra image channel: warped, flipped and cropped with the image
+                img = np.concatenate([img, self.data.weights[idx][..., None]], axis=-1)
             if self.tile:
                 h, w = mask.shape
                 if self.tile > min(h, w):
@@ -70,10 +74,15 @@ class TrainBatches(keras.utils.PyDataset):
                 img = img[y0 : y0 + self.tile, x0 : x0 + self.tile]
                 mask = mask[y0 : y0 + self.tile, x0 : x0 + self.tile]
             img, mask = augment(np.asarray(img), np.asarray(mask), rng, self.augment_cfg)
+            if weighted:
+                img, weight = img[..., :-1], img[..., -1]
+                ws.append(np.maximum(weight, 1))  # outside a warp: the lowest weight, not 0
             xs.append(img)
             ys.append(mask)
         x = normalise(np.stack(xs), self.data.norm)
         y = to_mask_scale(np.stack(ys), self.mask_range)
+        if weighted:  # the loss reads channel 1 as the pixel weight (training.losses)
+            y = np.concatenate([y, to_weights(np.stack(ws))[..., None]], axis=-1)
         return x, y
 
 

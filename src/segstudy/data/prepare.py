@@ -7,6 +7,9 @@ Output folder ``data/prepared/<dataset>/``:
 - ``split.csv`` with ``sample_id,case_id,split``, one row per array row, in array order;
 - ``norm.json``: per-channel ``mean`` and ``std`` (``x_norm = (x - mean) / std``), computed on
   the training split for ``per_channel``, fixed at 127.5/127.5 for ``range`` (→ [-1, 1]);
+  ``{"mode": "per_image"}`` alone for ``per_image`` (each image by its own tissue statistics);
+- ``weights.npy`` where ``border_weight`` is set: the U-Net paper's pixel weights (uint8,
+  ``segstudy.data.weights``), which training applies to the loss;
 - ISBI only: ``unlabelled.npy``, the challenge's test stack without labels, for figures.
 """
 
@@ -23,6 +26,7 @@ import pandas as pd
 from segstudy import SegstudyError
 from segstudy.data.split import split_by_patient, split_by_slice, split_contiguous
 from segstudy.data.validate import list_lgg_slices, read_isbi_stack, read_lgg_slice
+from segstudy.data.weights import weight_maps
 from segstudy.io import atomic_path, write_json
 from segstudy.params import choice
 
@@ -30,8 +34,10 @@ log = logging.getLogger(__name__)
 
 
 def normalisation(images: np.ndarray, train: np.ndarray, mode: str) -> dict[str, list[float]]:
-    mode = choice(mode, ("per_channel", "range"), "prepare.<dataset>.normalise")
+    mode = choice(mode, ("per_channel", "range", "per_image"), "prepare.<dataset>.normalise")
     channels = images.shape[-1]
+    if mode == "per_image":  # statistics of each image at use (data.prepared.normalise)
+        return {"mode": mode}
     if mode == "range":
         return {"mode": mode, "mean": [127.5] * channels, "std": [127.5] * channels}
     # Chunked float64 sums: one pass, no float copy of the whole training set in memory.
@@ -108,7 +114,8 @@ def prepare(dataset: str, raw: str | Path, out: str | Path, cfg: Mapping[str, An
     builder = prepare_isbi if dataset == "isbi2012" else prepare_lgg
     result = builder(raw, cfg, seed)
     table: pd.DataFrame = result["table"]
-    norm = normalisation(result["images"], (table["split"] == "train").to_numpy(), cfg["normalise"])
+    train = (table["split"] == "train").to_numpy()
+    norm = normalisation(result["images"], train, cfg["normalise"])
     with atomic_path(out, is_dir=True) as tmp:
         np.save(tmp / "images.npy", result["images"])
         np.save(tmp / "masks.npy", result["masks"])
@@ -116,5 +123,8 @@ def prepare(dataset: str, raw: str | Path, out: str | Path, cfg: Mapping[str, An
             np.save(tmp / f"{name}.npy", arr)
         table.to_csv(tmp / "split.csv", index=False)
         write_json(tmp / "norm.json", norm)
+        if cfg.get("border_weight"):  # the U-Net paper's weight map, once per label slice
+            bw = cfg["border_weight"]
+            np.save(tmp / "weights.npy", weight_maps(result["masks"], train, bw["w0"], bw["sigma"]))
     counts = table["split"].value_counts().reindex(["train", "val", "test"]).tolist()
     log.info("%s: %d samples, train/val/test = %s", dataset, len(table), counts)

@@ -31,6 +31,8 @@ class Prepared:
         self.masks = np.load(folder / "masks.npy", mmap_mode="r")
         self.table = pd.read_csv(folder / "split.csv")
         self.norm = json.loads((folder / "norm.json").read_text())
+        weights = folder / "weights.npy"  # the loss's pixel weights, where prepare made them
+        self.weights = np.load(weights, mmap_mode="r") if weights.is_file() else None
         if len(self.table) != len(self.images) or self.images.shape[:3] != self.masks.shape:
             raise SegstudyError(f"{folder}: arrays and split.csv disagree; rerun prepare")
 
@@ -42,14 +44,27 @@ class Prepared:
         return int(self.images.shape[-1])
 
 
-def normalise(images: np.ndarray, norm: Mapping[str, Any]) -> np.ndarray:
-    """uint8 (..., C) → float32 ``(x - mean) / std`` per channel; the one normalisation.
+PER_IMAGE_MIN_SHARE = 0.01  # below this share of non-zero pixels, per_image uses the whole image
+PER_IMAGE_MIN_STD = 1.0     # grey levels: a near-constant image is not blown up
 
-    A uint8 pixel has 256 values, so the formula is evaluated once per value and channel and
+
+def normalise(images: np.ndarray, norm: Mapping[str, Any]) -> np.ndarray:
+    """uint8 (..., H, W, C) → float32; the one normalisation, chosen by ``norm["mode"]``.
+
+    - ``per_channel`` / ``range``: ``(x - mean) / std`` with the stored ``mean`` and ``std``;
+    - ``per_image``: each image by its own statistics, ``(x - m) / max(s, 1)`` per channel,
+      where m and s are the mean and standard deviation over the image's *tissue* (pixels
+      where any channel is non-zero; the whole image when tissue is under 1 % of it). MRI
+      intensities differ from scanner to scanner and patient to patient; statistics of the
+      image itself carry over to a patient nobody trained on, a training-set mean does not.
+
+    With stored statistics, a uint8 pixel has 256 values, so the formula is evaluated once per value and channel and
     the images are mapped through that table (``cv2.LUT``): the same float32 numbers, 8× faster
     than numpy's broadcast over a last axis of 3, which was half of paper B's input cost
     (README, benchmark: optimisations).
     """
+    if norm.get("mode") == "per_image":
+        return _per_image(np.asarray(images))
     mean = np.asarray(norm["mean"], np.float32)
     std = np.asarray(norm["std"], np.float32)
     images = np.asarray(images)
@@ -62,6 +77,20 @@ def normalise(images: np.ndarray, norm: Mapping[str, Any]) -> np.ndarray:
     rows = np.ascontiguousarray(images).reshape(-1, images.shape[-2], channels)
     mapped = cv2.LUT(rows, np.ascontiguousarray(table.reshape(1, 256, channels)))
     return mapped.reshape(images.shape)
+
+
+def _per_image(images: np.ndarray) -> np.ndarray:
+    if images.ndim < 3:
+        raise SegstudyError(f"per_image normalisation needs (..., H, W, C) images, got "
+                            f"shape {images.shape}")
+    x = images.astype(np.float32)
+    tissue = (images != 0).any(axis=-1, keepdims=True)
+    share = tissue.mean(axis=(-3, -2, -1), keepdims=True, dtype=np.float32)
+    weight = np.where(share >= PER_IMAGE_MIN_SHARE, tissue, True).astype(np.float32)
+    count = weight.sum(axis=(-3, -2), keepdims=True)
+    mean = (x * weight).sum(axis=(-3, -2), keepdims=True) / count
+    var = (np.square(x - mean) * weight).sum(axis=(-3, -2), keepdims=True) / count
+    return (x - mean) / np.maximum(np.sqrt(var), np.float32(PER_IMAGE_MIN_STD))
 
 
 def to_mask_scale(masks: np.ndarray, mask_range: tuple[float, float]) -> np.ndarray:

@@ -72,7 +72,10 @@ def run_key(*parts: Any) -> str:
 
 def data_fingerprint(data: Prepared) -> str:
     split = (data.folder / "split.csv").read_bytes()
-    return run_key(hashlib.sha256(split).hexdigest(), data.norm, data.images.shape)
+    parts = [hashlib.sha256(split).hexdigest(), data.norm, data.images.shape]
+    if data.weights is not None:  # only where weighted: older runs' keys stay as they were
+        parts.append(hashlib.sha256(np.ascontiguousarray(data.weights)).hexdigest())
+    return run_key(*parts)
 
 
 def file_fingerprint(path: str | Path | None, why: str) -> str | None:
