@@ -12,13 +12,8 @@ import pytest
 import yaml
 
 from segstudy import layout
-from segstudy.report.dashboard import (
-    CONFUSIONS,
-    DASHBOARD,
-    EVAL_CONFUSION,
-    FIGURES,
-    write_dashboard,
-)
+from segstudy.layout import DASHBOARD, EVAL_CONFUSION
+from segstudy.report.dashboard import CONFUSIONS, FIGURES, write_dashboard
 from tests.conftest import ROOT
 
 

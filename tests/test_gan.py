@@ -17,13 +17,13 @@ A = (-1.0, 1.0)
 
 
 def _gan(metric: str = "iou", power: float = 2.0, g_lr: float = 1e-3, d_lr: float = 1e-3,
-         d_steps: int = 1) -> MetricGAN:
+         d_steps: int = 1, **kwargs) -> MetricGAN:
     keras.utils.set_random_seed(0)
     g = build_unet(1, **{**TINY_UNET, "base_filters": 4, "convs_per_block": 2, "batchnorm": False,
                          "head": "plain",
                          "output_activation": "tanh"}, name="g")
     d = build_discriminator(2, **TINY_D)
-    gan = MetricGAN(g, d, metric, A, power=power, d_steps=d_steps, seed=0)
+    gan = MetricGAN(g, d, metric, A, power=power, d_steps=d_steps, seed=0, **kwargs)
     gan.build()
     gan.compile(keras.optimizers.Adam(g_lr), keras.optimizers.Adam(d_lr))
     return gan
@@ -50,6 +50,14 @@ def test_discriminator_target_is_the_evaluation_metric_on_hand_made_masks():
         gan = _gan(metric, power=2.0 if metric == "iou" else 1.0)
         got = keras.ops.convert_to_numpy(gan.true_quality(guess, truth))
         np.testing.assert_allclose(got, value, rtol=1e-6)
+
+
+@pytest.mark.parametrize("empty_iou", [0.0, 1.0])
+def test_the_iou_target_of_an_empty_mask_on_an_empty_truth_follows_evaluate_empty_iou(empty_iou):
+    empty = np.full((1, 2, 2, 1), -1.0, np.float32)
+    gan = _gan("iou", power=2.0, empty_iou=empty_iou)
+    got = keras.ops.convert_to_numpy(gan.true_quality(empty, empty))
+    np.testing.assert_allclose(got, [empty_iou])
 
 
 def test_generator_step_raises_the_predicted_quality():

@@ -83,3 +83,14 @@ def test_empty_target_and_prediction_give_zero_overlap_loss():
 def test_unknown_loss_lists_choices():
     with pytest.raises(SegstudyError, match="mse, bce, dice, bce_dice, soft_iou"):
         make_loss("l1", (0, 1))
+
+
+@pytest.mark.parametrize("depth", [3, 5])
+def test_inference_pads_to_the_models_own_depth_not_a_fixed_16(depth):
+    from segstudy.inference import predict_masks, size_multiple
+
+    model = build_unet(1, **{**TINY_UNET, "base_filters": 2, "depth": depth})
+    assert size_multiple(model) == 2**depth
+    images = np.random.default_rng(0).integers(0, 255, (2, 48, 40, 1), dtype=np.uint8)
+    out = predict_masks(model, images, {"mean": [127.5], "std": [127.5]})
+    assert out.shape == (2, 48, 40) and np.isfinite(out).all()

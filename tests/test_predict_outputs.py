@@ -96,8 +96,11 @@ def test_a_model_folder_copied_alone_predicts_the_same_anywhere(lgg_model, tmp_p
     there = pd.read_csv(tmp_path / "there" / "predictions.csv")
     pd.testing.assert_frame_equal(here, there)
     assert "decision" in here
-    for mask in (tmp_path / "here").glob("*_mask.png"):
-        assert mask.read_bytes() == (tmp_path / "there" / mask.name).read_bytes()
+    masks = sorted((tmp_path / "here").rglob("*_mask.png"))
+    assert len(masks) == 3  # one per slice: the comparison below is not vacuous
+    for mask in masks:
+        twin = tmp_path / "there" / mask.relative_to(tmp_path / "here")
+        assert mask.read_bytes() == twin.read_bytes()
 
 
 def test_a_failure_inside_the_output_block_keeps_the_previous_result(tmp_path):

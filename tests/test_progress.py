@@ -89,3 +89,21 @@ def test_evaluate_in_chunks_gives_bit_identical_masks_to_one_call():
     bar.close()
     np.testing.assert_array_equal(chunked, predict_masks(model, images, norm))
     assert log.getvalue().splitlines()[-1].startswith(f"evaluate: {len(images)}/{len(images)}")
+
+
+def test_training_shows_each_epochs_batches_with_an_eta_in_four_plain_lines():
+    import keras
+
+    from segstudy.training.callbacks import TrainingProgress
+
+    log = io.StringIO()
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    x, y = np.zeros((40, 4), "float32"), np.zeros((40, 1), "float32")
+    model.fit(x, y, batch_size=2, epochs=2, verbose=0,
+              callbacks=[TrainingProgress("train lgg/strong", 20, 2, stream=log)])
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 8 and "\r" not in log.getvalue()
+    assert lines[0].startswith("train lgg/strong epoch 1/2: 5/20 batches (25 %)")
+    assert "ETA" in lines[0] and "ETA" not in lines[3]
+    assert lines[-1].startswith("train lgg/strong epoch 2/2: 20/20 batches (100 %)")

@@ -44,6 +44,8 @@ def _outputs(root: Path) -> None:
     prep.mkdir(parents=True)
     np.save(prep / "images.npy", rng.integers(0, 255, (20, 16, 16, 3), np.uint8))
     np.save(prep / "masks.npy", (rng.random((20, 16, 16)) > 0.8).astype(np.uint8))
+    table[["sample_id", "case_id", "split"]].to_csv(prep / "split.csv", index=False)
+    (prep / "norm.json").write_text(json.dumps({"mode": "per_image"}))
     (root / "predictions/lgg").mkdir(parents=True)
     np.savez_compressed(root / "predictions/lgg/strong.npz",
                         labelled=rng.integers(0, 255, (20, 16, 16), np.uint8))
@@ -102,6 +104,8 @@ def test_the_isbi_recipe_section_prints_cell_scores_first_and_draws_the_cells(tm
     np.save(prep / "masks.npy", (rng.random((3, 32, 32)) > 0.3).astype(np.uint8))
     pd.DataFrame({"sample_id": ["s0", "s1", "s2"], "case_id": "isbi2012",
                   "split": ["train", "val", "test"]}).to_csv(prep / "split.csv", index=False)
+    (prep / "norm.json").write_text(json.dumps({"mode": "range", "mean": [127.5],
+                                                "std": [127.5]}))
     (tmp_path / "predictions/isbi2012").mkdir(parents=True)
     for name in ("unet", "strong"):
         np.savez_compressed(tmp_path / f"predictions/isbi2012/{name}.npz",

@@ -16,12 +16,18 @@ from sklearn.metrics import classification_report, confusion_matrix, f1_score, r
 CLASSES = ("Tumour", "No tumour")
 
 
+def is_tumour(areas: Any, min_area: float) -> np.ndarray:
+    """The Tumour rule, the one place it is written: a slice is Tumour when its predicted mask
+    has at least ``min_area`` pixels (``areas``: one count per slice, or one count)."""
+    return np.asarray(areas) >= min_area
+
+
 def choose_min_area(areas: np.ndarray, has_tumour: np.ndarray, recall_floor: float) -> dict:
     truth = np.asarray(has_tumour, bool)
     candidates = np.unique(np.concatenate([[1], np.asarray(areas)[np.asarray(areas) > 0]]))
     rows = []
     for t in candidates:
-        pred = np.asarray(areas) >= t
+        pred = is_tumour(areas, t)
         rows.append((int(t), recall_score(truth, pred, zero_division=0),
                      f1_score(truth, pred, zero_division=0)))
     ok = [r for r in rows if r[1] >= recall_floor]
@@ -36,7 +42,7 @@ def choose_min_area(areas: np.ndarray, has_tumour: np.ndarray, recall_floor: flo
 def classify(areas: np.ndarray, has_tumour: np.ndarray, min_area: int) -> dict[str, Any]:
     """Confusion counts, per-class recall/precision/F1 and accuracy at ``min_area``."""
     truth = np.where(np.asarray(has_tumour, bool), CLASSES[0], CLASSES[1])
-    pred = np.where(np.asarray(areas) >= min_area, CLASSES[0], CLASSES[1])
+    pred = np.where(is_tumour(areas, min_area), CLASSES[0], CLASSES[1])
     (tp, fn), (fp, tn) = confusion_matrix(truth, pred, labels=list(CLASSES))
     report = classification_report(truth, pred, labels=list(CLASSES), output_dict=True,
                                    zero_division=0)

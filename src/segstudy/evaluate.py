@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segstudy import SegstudyError, postprocess
+from segstudy import SegstudyError, layout, postprocess
 from segstudy.data.prepared import Prepared, to_mask_scale
 from segstudy.data.split import SPLITS
 from segstudy.detection import classify
@@ -120,11 +120,11 @@ def evaluate(dataset: str, model_name: str, prepared: str | Path, model_path: st
     with atomic_path(pred_path) as tmp:
         with open(tmp, "wb") as fh:
             np.savez_compressed(fh, **quantised)
-    with atomic_path(out_dir / f"{model_name}_per_sample.csv") as tmp:
+    with atomic_path(out_dir / layout.per_sample(dataset, model_name).name) as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")
     result["over_seeds"] = over_seeds(dataset, data, Path(model_path), rng, empty, table, bar)
     bar.close()
-    write_json(out_dir / f"{model_name}.json", result)
+    write_json(out_dir / layout.metrics(dataset, model_name).name, result)
     return result
 
 
@@ -160,9 +160,7 @@ def over_seeds(dataset: str, data: Prepared, model_path: Path, rng: tuple[float,
 
 def _seed_paths(model_path: Path) -> list[Path]:
     """Every seed's model of the configuration, ``<model>-seeds/seed<S>.keras``, by seed."""
-    from segstudy.training.seeds import seeds_dir
-
-    folder = seeds_dir(model_path)
+    folder = layout.seeds_dir(model_path)
     paths = sorted((p for p in folder.glob("seed*.keras") if p.stem.count(".") == 0),
                    key=lambda p: int(p.stem.removeprefix("seed")))
     if not paths:
@@ -235,10 +233,10 @@ def _to_uint8(pred: np.ndarray, rng: tuple[float, float]) -> np.ndarray:
 
 def _confusion_outputs(detection: dict, live_dir: Path, png: Path, title: str) -> None:
     """The confusion matrix as a DVC ``confusion`` plot (via dvclive) and as a PNG (the report's
-    renderer, ``segstudy.report.figures.confusion``: one drawing of it in the project)."""
+    renderer, ``segstudy.drawing.confusion``: one drawing of it in the project)."""
     from dvclive import Live
 
-    from segstudy.report.figures import confusion
+    from segstudy.drawing import confusion
 
     with Live(str(live_dir), dvcyaml=None, save_dvc_exp=False) as live:
         live.log_sklearn_plot("confusion_matrix", detection["truth"], detection["pred"],

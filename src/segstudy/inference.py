@@ -141,12 +141,24 @@ def pad_to_multiple(x: np.ndarray, multiple: int) -> tuple[np.ndarray, tuple[int
     return x, (h, w)
 
 
-def predict_masks(model: Any, images: np.ndarray, norm: Mapping[str, Any],
-                  batch_size: int = 8, multiple: int = 16) -> np.ndarray:
-    """Model output (N, H, W) float32 on the mask scale for uint8 images (N, H, W, C); the one
-    inference path (training's validation, evaluate, predict)."""
+def size_multiple(model: Any) -> int:
+    """What the model's input height and width must divide by: 2 ** its 2× poolings (a U-Net of
+    depth d: 2**d), read from the model itself, so a depth-5 model pads to 32, not 16."""
     import keras
 
+    pools = [layer for layer in getattr(model, "layers", ())
+             if isinstance(layer, keras.layers.MaxPooling2D)]
+    return int(np.prod([layer.pool_size[0] for layer in pools])) if pools else 1
+
+
+def predict_masks(model: Any, images: np.ndarray, norm: Mapping[str, Any],
+                  batch_size: int = 8, multiple: int | None = None) -> np.ndarray:
+    """Model output (N, H, W) float32 on the mask scale for uint8 images (N, H, W, C); the one
+    inference path (training's validation, evaluate, predict). Images are reflect-padded to
+    ``multiple`` (default: :func:`size_multiple` of the model) and the output cropped back."""
+    import keras
+
+    multiple = multiple or size_multiple(model)
     out = []
     for start in range(0, len(images), batch_size):
         x, (h, w) = pad_to_multiple(normalise(np.asarray(images[start : start + batch_size]), norm),

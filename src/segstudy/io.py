@@ -22,6 +22,21 @@ TMP_MARK = ".tmp-"
 OWNER_MARK = ".segstudy-output"  # in every folder a stage writes: "replace me" is allowed
 
 
+def read_live_series(live_dir: str | Path, name: str) -> tuple[list[int], list[float]]:
+    """One dvclive metric series of a run (``layout.live_series``): (epochs from 1, values);
+    empty lists when the run never logged it. Complete after a resume (dvclive appends)."""
+    import csv
+
+    from segstudy import layout
+
+    path = layout.live_series(Path(live_dir), name)
+    if not path.is_file():
+        return [], []
+    with open(path) as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    return [int(r["step"]) + 1 for r in rows], [float(r[name]) for r in rows]
+
+
 def _clear_stale(final: Path) -> None:
     for stale in final.parent.glob(f"{TMP_MARK}*-{final.name}"):
         if stale.name.startswith(f"{TMP_MARK}old-") and not final.exists():

@@ -11,6 +11,8 @@ from pathlib import Path
 
 RESUME = Path(".resume")  # killed runs' state (``segstudy.training.run``); not a DVC output
 REPORT = Path("report")
+DASHBOARD = Path("plots") / "study"  # the study-wide plots ``dvc plots show`` draws
+EVAL_CONFUSION = Path("plots") / "sklearn" / "confusion_matrix.json"  # dvclive's name for it
 
 
 def raw(dataset: str) -> Path:
@@ -27,17 +29,34 @@ def model(dataset: str, name: str) -> Path:
     return Path("models") / dataset / f"{name}.keras"
 
 
+def seeds_dir(primary: Path) -> Path:
+    """Every seed's model of a configuration lives beside its published (first-seed) model."""
+    return primary.with_name(f"{primary.stem}-seeds")
+
+
 def seed_model(dataset: str, name: str, seed: int) -> Path:
-    return Path("models") / dataset / f"{name}-seeds" / f"seed{seed}.keras"
+    return seeds_dir(model(dataset, name)) / f"seed{seed}.keras"
 
 
 def sidecar(model_path: Path) -> Path:
     return model_path.with_suffix(".json")
 
 
+DISCRIMINATOR = ".discriminator.keras"  # a GAN's D, beside its generator <model>.keras
+
+
+def discriminator(model_path: Path) -> Path:
+    return model_path.with_suffix(DISCRIMINATOR)
+
+
 def curves(dataset: str, name: str, seed: int) -> Path:
     """dvclive folder of one seed's learning curves."""
     return Path("plots") / dataset / name / f"seed{seed}"
+
+
+def live_series(live_dir: Path, name: str) -> Path:
+    """One metric's per-epoch series inside a dvclive folder (dvclive's own layout)."""
+    return Path(live_dir) / "plots" / "metrics" / f"{name}.tsv"
 
 
 def eval_plots(dataset: str, name: str) -> Path:

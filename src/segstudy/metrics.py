@@ -97,17 +97,20 @@ METRICS: dict[str, Callable[..., Any]] = {
 
 
 def quality(
-    name: str, pred: Any, target: Any, mask_range: MaskRange, power: float = 1.0, xp: Any = np
+    name: str, pred: Any, target: Any, mask_range: MaskRange, power: float = 1.0, xp: Any = np,
+    empty: float = 1.0,
 ) -> Any:
     """A metric mapped to [0, 1] with higher = better, raised to ``power`` (the GAN's target).
 
     module → 1 - module / (hi - lo); squaring → 1 - squaring / (hi - lo)^2;
-    percent → percent / 100; iou → iou. Study A's Table 2 uses ``iou`` with power 2.
+    percent → percent / 100; iou → iou, ``empty`` where both masks are empty (the study's
+    ``evaluate.empty_iou``). Study A's Table 2 uses ``iou`` with power 2.
     """
     if name not in METRIC_NAMES:
         raise ValueError(f"unknown metric {name!r}; choose one of {', '.join(METRIC_NAMES)}")
     span = mask_range[1] - mask_range[0]
-    value = METRICS[name](pred, target, mask_range, xp=xp)
+    extra = {"empty": empty} if name == "iou" else {}
+    value = METRICS[name](pred, target, mask_range, xp=xp, **extra)
     if name == "module":
         value = 1.0 - value / span
     elif name == "squaring":

@@ -12,14 +12,9 @@ from typing import Any
 import numpy as np
 import tifffile
 
-from segstudy.predict import Item
-
-
-def _resize_all(images: np.ndarray, size: tuple[int, int], order: int) -> np.ndarray:
-    from skimage.transform import resize
-
-    return np.stack([resize(im, size, order=order, preserve_range=True,
-                            anti_aliasing=order > 0) for im in images])
+from segstudy.data.prepared import resize_images
+from segstudy.detection import CLASSES, is_tumour
+from segstudy.predict_inputs import Item
 
 
 def segment(model: Any, info: dict[str, Any], items: list[Item], batch_size: int,
@@ -38,7 +33,7 @@ def segment(model: Any, info: dict[str, Any], items: list[Item], batch_size: int
     for item in items:
         x = item.pixels
         if size and x.shape[1:3] != (size, size):
-            x = _resize_all(x, (size, size), 1).round().clip(0, 255).astype(np.uint8)
+            x = resize_images(x, size)  # as prepare resized the training scans
         model_inputs.append(x)
     groups: dict[tuple[int, ...], list[int]] = defaultdict(list)  # same shape: one array
     for i, x in enumerate(model_inputs):
@@ -88,7 +83,7 @@ def write_item(folder: Path, item: Item, mask: np.ndarray, size: int | None,
                "mask": str(mask_file.relative_to(folder)), "slice": i, "height": h, "width": w,
                "mask_area_px": area}
         if min_area is not None:
-            row["decision"] = "Tumour" if area >= min_area * scale else "No tumour"
+            row["decision"] = CLASSES[0] if is_tumour(area, min_area * scale) else CLASSES[1]
         rows.append(row)
     return rows
 

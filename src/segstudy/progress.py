@@ -41,10 +41,12 @@ class Progress:
         False prints nothing (a caller's ``--quiet``).
     stream : text stream, optional
         Where to write; standard error when not given, so stdout stays the result.
+    line_steps : int
+        Lines in ``lines`` mode: one per ``1/line_steps`` of the work (training: 4 per epoch).
     """
 
     def __init__(self, total: int, desc: str, unit: str, enabled: bool = True,
-                 stream: TextIO | None = None):
+                 stream: TextIO | None = None, line_steps: int = LINE_STEPS):
         if total < 0:
             raise ValueError(f"total must be >= 0, got {total}")
         self.total, self.desc, self.unit = int(total), desc, unit
@@ -53,6 +55,7 @@ class Progress:
         self.mode = mode_for(self.stream) if enabled else "off"
         self._start = time.perf_counter()
         self._next_step = 1
+        self.line_steps = max(1, int(line_steps))
         self._bar: Any = None
         if self.mode == "bar":
             from tqdm import tqdm
@@ -65,7 +68,7 @@ class Progress:
         if self._bar is not None:
             self._bar.update(n)
         elif self.mode == "lines" and self.total:
-            step = min(LINE_STEPS, self.done * LINE_STEPS // self.total)
+            step = min(self.line_steps, self.done * self.line_steps // self.total)
             if step >= self._next_step:
                 self._next_step = step + 1
                 self._line()
@@ -74,16 +77,19 @@ class Progress:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
-        elif self.mode == "lines" and self._next_step <= LINE_STEPS:
-            self._next_step = LINE_STEPS + 1
+        elif self.mode == "lines" and self._next_step <= self.line_steps:
+            self._next_step = self.line_steps + 1
             self._line()
 
     def _line(self) -> None:
         seconds = time.perf_counter() - self._start
         rate = self.done / seconds if seconds > 0 else 0.0
         share = f" ({100 * self.done // self.total} %)" if self.total else ""
-        print(f"{self.desc}: {self.done}/{self.total} {self.unit}s{share}, "
-              f"{rate:.1f} {self.unit}s/s, {seconds:.0f} s", file=self.stream, flush=True)
+        left = self.total - self.done
+        eta = f", ETA {left / rate:.0f} s" if left > 0 and rate > 0 else ""
+        units = self.unit + ("es" if self.unit.endswith(("ch", "sh", "s", "x")) else "s")
+        print(f"{self.desc}: {self.done}/{self.total} {units}{share}, "
+              f"{rate:.1f} {units}/s, {seconds:.0f} s{eta}", file=self.stream, flush=True)
 
     def __enter__(self) -> Progress:
         return self

@@ -25,6 +25,7 @@ import pandas as pd
 
 from segstudy import SegstudyError
 from segstudy.data.split import split_by_patient, split_by_slice, split_contiguous
+from segstudy.data.prepared import resize_images
 from segstudy.data.validate import list_lgg_slices, read_isbi_stack, read_lgg_slice
 from segstudy.data.weights import weight_maps
 from segstudy.io import atomic_path, write_json
@@ -60,9 +61,8 @@ def _resize(img: np.ndarray, mask: np.ndarray, size: int | None) -> tuple[np.nda
         return img, mask
     from skimage.transform import resize
 
-    img = resize(img, (size, size), order=1, preserve_range=True, anti_aliasing=True)
     mask = resize(mask, (size, size), order=0, preserve_range=True, anti_aliasing=False)
-    return img.round().astype(np.uint8), mask.astype(np.uint8)
+    return resize_images(img[None], size)[0], mask.astype(np.uint8)
 
 
 def prepare_lgg(raw: Path, cfg: Mapping[str, Any], seed: int) -> dict[str, Any]:

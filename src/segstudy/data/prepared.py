@@ -93,6 +93,15 @@ def _per_image(images: np.ndarray) -> np.ndarray:
     return (x - mean) / np.maximum(np.sqrt(var), np.float32(PER_IMAGE_MIN_STD))
 
 
+def resize_images(images: np.ndarray, size: int) -> np.ndarray:
+    """uint8 (N, H, W, C) → uint8 (N, size, size, C): the one resize of scans to a model's
+    input, for ``prepare`` and ``predict`` alike (bilinear with anti-aliasing, rounded)."""
+    from skimage.transform import resize
+
+    return np.stack([resize(im, (size, size), order=1, preserve_range=True, anti_aliasing=True)
+                     for im in images]).round().clip(0, 255).astype(np.uint8)
+
+
 def to_mask_scale(masks: np.ndarray, mask_range: tuple[float, float]) -> np.ndarray:
     """{0, 1} masks (N, H, W) → (N, H, W, 1) float32 on the model's scale (lo, hi)."""
     lo, hi = mask_range

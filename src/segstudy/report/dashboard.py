@@ -19,20 +19,15 @@ from segstudy import layout
 from segstudy.io import atomic_path
 from segstudy.report.common import file_of
 
-# Not in layout.py (where paths belong) only because layout.py is a dependency of every
-# training stage: moving this there retrains the study; do it with the next retraining.
-DASHBOARD = Path("plots") / "study"
 FIGURES = ("isbi_curves.png", "lgg_curves.png", "lgg_per_patient_dice.png")
 CONFUSIONS = {"unet": "lgg_confusion_unet.json", "gan": "lgg_confusion_gan.json"}
-# Where dvclive's ``log_sklearn_plot`` puts the one confusion file ``evaluate`` writes.
-EVAL_CONFUSION = Path("plots") / "sklearn" / "confusion_matrix.json"
 
 
-def write_dashboard(fig_dir: Path, gan_metric: str, out: Path = DASHBOARD) -> None:
+def write_dashboard(fig_dir: Path, gan_metric: str, out: Path = layout.DASHBOARD) -> None:
     """Copy ``FIGURES`` from ``fig_dir`` (the report being written) and, as ``CONFUSIONS``,
     the LGG test confusion rows that ``evaluate`` wrote for DVC's ``confusion`` template."""
     sources = {name: fig_dir / name for name in FIGURES}
-    sources |= {name: layout.eval_plots("lgg", file_of(mod, gan_metric)) / EVAL_CONFUSION
+    sources |= {name: layout.eval_plots("lgg", file_of(mod, gan_metric)) / layout.EVAL_CONFUSION
                 for mod, name in CONFUSIONS.items()}
     for name, source in sources.items():
         with atomic_path(out / name) as tmp:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import matplotlib
 
@@ -13,24 +11,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from segstudy.io import atomic_path
+from segstudy.drawing import confusion, save
+from segstudy.io import read_live_series
 
-
-def save(fig: Any, path: Path) -> str:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return path.name
+__all__ = ["confusion", "save"]  # the library's own drawings, re-exported for the report
 
 
 def read_curve(folder: Path, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """A dvclive metric series (``plots/metrics/<name>.tsv``: step, value)."""
-    path = folder / "plots" / "metrics" / f"{name}.tsv"
-    if not path.is_file():
-        return np.array([]), np.array([])
-    with open(path) as fh:
-        rows = list(csv.DictReader(fh, delimiter="\t"))
-    return np.array([int(r["step"]) + 1 for r in rows]), np.array([float(r[name]) for r in rows])
+    """A dvclive metric series as arrays (``segstudy.io.read_live_series``)."""
+    epochs, values = read_live_series(folder, name)
+    return np.array(epochs), np.array(values)
 
 
 CURVE_PANELS = (  # (column title, [(logged name, line style, legend text)])
@@ -159,21 +149,6 @@ def class_distribution(counts: dict[str, dict[str, int]], path: Path) -> str:
     ax.set_ylabel("slices")
     ax.legend(fontsize=8)
     ax.set_title("LGG class distribution per split", fontsize=9)
-    return save(fig, path)
-
-
-def confusion(counts: dict[str, int], path: Path, title: str) -> str:
-    m = np.array([[counts["tp"], counts["fn"]], [counts["fp"], counts["tn"]]])
-    fig, ax = plt.subplots(figsize=(3.6, 3.2))
-    ax.imshow(m, cmap="Blues")
-    for (r, c), v in np.ndenumerate(m):
-        ax.text(c, r, str(v), ha="center", va="center",
-                color="white" if v > m.max() / 2 else "black")
-    ax.set_xticks([0, 1], ["Tumour", "No tumour"])
-    ax.set_yticks([0, 1], ["Tumour", "No tumour"])
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("actual")
-    ax.set_title(title, fontsize=8)
     return save(fig, path)
 
 

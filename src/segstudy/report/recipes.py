@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from segstudy import layout, recipes
+from segstudy.data.prepared import Prepared
 from segstudy.detection import classify
 from segstudy.patients import per_patient
 from segstudy.report import figures
@@ -95,8 +96,8 @@ def _worst(name: str, table: pd.DataFrame, pat: pd.DataFrame, fig_dir: Path) -> 
     seen = test["target_area"] + test["pred_area"]
     pick = [int(seen[test["case_id"] == c].idxmax()) for c in worst["case_id"]]
     folder = layout.prepared("lgg", name)
-    images = np.load(folder / "images.npy", mmap_mode="r")
-    masks = np.load(folder / "masks.npy", mmap_mode="r")
+    data = Prepared(folder)
+    images, masks = data.images, data.masks
     pred = npz("lgg", name)["labelled"]
     titles = [f"{c}\nDice {d:.2f}" for c, d in zip(worst["case_id"], worst["dice"], strict=True)]
     fig = figures.lgg_examples(images[pick], masks[pick], {f"`{name}`": pred[pick]}, titles,

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from segstudy import layout
+from segstudy.data.prepared import Prepared
 from segstudy.report import figures
 from segstudy.report.common import (
     MODEL_NAMES,
@@ -97,8 +98,8 @@ def study_a_verdicts(m: Mapping, info: Mapping, gan_name: str) -> str:
 
 
 def isbi_figures(fig_dir: Path, gan_metric: str, info: Mapping) -> str:
-    images = np.load(layout.prepared("isbi2012") / "images.npy", mmap_mode="r")
-    masks = np.load(layout.prepared("isbi2012") / "masks.npy", mmap_mode="r")
+    data = Prepared(layout.prepared("isbi2012"))
+    images, masks = data.images, data.masks
     table = pd.read_csv(layout.prepared("isbi2012") / "split.csv")
     test_idx = int(np.flatnonzero(table["split"] == "test")[0])
     preds = {mod: npz("isbi2012", file_of(mod, gan_metric)) for mod in ("unet", "gan")}

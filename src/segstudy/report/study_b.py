@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from segstudy import layout
+from segstudy.data.prepared import Prepared
 from segstudy.data.split import SPLITS
 from segstudy.patients import per_patient
 from segstudy.report import figures
@@ -127,8 +127,8 @@ def per_patient_figures(fig_dir: Path, gan_metric: str, empty: float, anchor: fl
     """Per-patient Dice of every split (U-Net and GAN), then the five test patients with the
     lowest Dice (each by its slice with the most tumour, found or true) and the five test
     tumour slices with the lowest IoU."""
-    images = np.load(layout.prepared("lgg") / "images.npy", mmap_mode="r")
-    masks = np.load(layout.prepared("lgg") / "masks.npy", mmap_mode="r")
+    data = Prepared(layout.prepared("lgg"))
+    images, masks = data.images, data.masks
     tables = {mod: pd.read_csv(layout.per_sample("lgg", file_of(mod, gan_metric)))
               for mod in ("unet", "gan")}
     patients = {mod: per_patient(t, empty) for mod, t in tables.items()}
@@ -159,8 +159,8 @@ def per_patient_figures(fig_dir: Path, gan_metric: str, empty: float, anchor: fl
 
 
 def lgg_figures(fig_dir: Path, gan_metric: str, info: Mapping) -> str:
-    images = np.load(layout.prepared("lgg") / "images.npy", mmap_mode="r")
-    masks = np.load(layout.prepared("lgg") / "masks.npy", mmap_mode="r")
+    data = Prepared(layout.prepared("lgg"))
+    images, masks = data.images, data.masks
     table = pd.read_csv(layout.per_sample("lgg", "unet"))
     test = table[table["split"] == "test"]
     tumour = test[test["target_area"] > 0].sort_values("target_area", ascending=False)

@@ -14,6 +14,7 @@ import keras
 import numpy as np
 
 from segstudy.io import atomic_path, write_json
+from segstudy.progress import Progress
 
 
 class ValidationScores(keras.callbacks.Callback):
@@ -70,6 +71,30 @@ class KeepBest(keras.callbacks.Callback):
         # the IoU of the kept epoch too, whatever selected it (the seeds' tables print it)
         write_json(self.meta, {"epoch": epoch + 1, self.monitor: float(value),
                                "val_iou": float(logs.get("val_iou", math.nan))})
+
+
+class TrainingProgress(keras.callbacks.Callback):
+    """A per-batch bar for every epoch ("train lgg/strong epoch 3/18", rate, ETA) on a
+    terminal; four plain lines per epoch in a log or CI; ``SEGSTUDY_PROGRESS`` as everywhere
+    (``segstudy.progress``). Keras' own line per finished epoch stays."""
+
+    def __init__(self, desc: str, steps: int, epochs: int, stream: Any = None):
+        super().__init__()
+        self.desc, self.steps, self.epochs, self.stream = desc, int(steps), int(epochs), stream
+        self.bar: Progress | None = None
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.bar = Progress(self.steps, f"{self.desc} epoch {epoch + 1}/{self.epochs}", "batch",
+                            stream=self.stream, line_steps=4)
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 class BatchTimer(keras.callbacks.Callback):

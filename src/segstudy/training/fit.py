@@ -12,7 +12,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from segstudy import SegstudyError
+from segstudy import SegstudyError, layout
 from segstudy.data.prepared import Prepared, to_mask_scale
 from segstudy.inference import predict_masks
 from segstudy.metrics import binarise, iou
@@ -74,7 +74,7 @@ def learning_rate(train_cfg: Mapping[str, Any], steps_per_epoch: int, hold_steps
 def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
                train_cfg: Mapping[str, Any], seed: int, out_model: str | Path,
                live_dir: str | Path, empty_iou: float,
-               resume_root: str | Path = ".resume", *, name: str = "unet",
+               resume_root: str | Path = layout.RESUME, *, name: str = "unet",
                init_model: str | Path | None = None, hold_steps: int = 0,
                keep_state: bool = False, recall_floor: float | None = None,
                postprocess: str = "none",

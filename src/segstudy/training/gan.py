@@ -17,9 +17,10 @@ import keras
 import numpy as np
 from keras import ops
 
+from segstudy import layout
 from segstudy.data.prepared import Prepared, normalise, to_mask_scale
 from segstudy.inference import predict_masks
-from segstudy.io import atomic_path
+from segstudy.io import atomic_path, read_live_series
 from segstudy.metrics import iou, quality
 from segstudy.models.discriminator import build_discriminator
 from segstudy.models.unet import build_unet_from_params, mask_range
@@ -52,7 +53,7 @@ def gan_scorer(data: Prepared, metric: str, power: float, rng_range: tuple[float
             ops.convert_to_numpy(model.judge(pred[i : i + batch, ..., None],
                                              ops.convert_to_tensor(val_inputs[i : i + batch])))
             for i in range(0, len(pred), batch)])
-        truth = quality(metric, pred, val_y, rng_range, power)
+        truth = quality(metric, pred, val_y, rng_range, power, empty=empty_iou)
         loss = keras.ops.convert_to_numpy(sup_loss(val_y[..., None], pred[..., None]))
         return {"iou": float(np.mean(iou(pred, val_y, rng_range, empty=empty_iou))),
                 "loss": float(np.mean(loss)),
@@ -64,7 +65,7 @@ def gan_scorer(data: Prepared, metric: str, power: float, rng_range: tuple[float
 def train_gan(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
               train_cfg: Mapping[str, Any], gan_cfg: Mapping[str, Any], seed: int,
               out_model: str | Path, live_dir: str | Path, empty_iou: float,
-              resume_root: str | Path = ".resume", *, init_model: str | Path | None = None,
+              resume_root: str | Path = layout.RESUME, *, init_model: str | Path | None = None,
               keep_state: bool = False, recall_floor: float | None = None) -> dict[str, Any]:
     """Train the GAN; write ``out_model`` (the generator, ``.keras``), its ``.json`` sidecar
     and ``<stem>.discriminator.keras`` beside it; return the summary. ``keep_state`` and
@@ -81,7 +82,7 @@ def train_gan(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
               [dict(model_cfg), dict(gan_cfg), train_cfg["augment"], train_cfg["tile"], seed,
                empty_iou, init_fp, recall_floor, resolve_precision(gan_cfg["precision"])],
               resume_root, live_dir)
-    discriminator_file = (".discriminator.keras",)
+    discriminator_file = (layout.DISCRIMINATOR,)
     done = run.finished()
     if done is not None:
         return publish(run.state, out_model, done, keep_state, discriminator_file)
@@ -97,7 +98,7 @@ def train_gan(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
     gan = MetricGAN(generator, discriminator, metric, rng_range, power=float(power),
                     supervised_loss=sup_loss,
                     supervised_weight=float(gan_cfg["supervised_weight"]),
-                    d_steps=int(gan_cfg["d_steps"]),
+                    d_steps=int(gan_cfg["d_steps"]), empty_iou=empty_iou,
                     perturb_max=float(gan_cfg["perturb_max"]), seed=seed)
     gan.build()
     gan.compile(keras.optimizers.Adam(WarmupHold(float(gan_cfg["g_learning_rate"]), hold)),
@@ -112,7 +113,7 @@ def train_gan(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
     d_errors = _logged(run.live_dir, "val_d_error")
     best_epoch = run.keep.state()["epoch"]
     gan.load_weights(run.keep.weights)
-    with atomic_path(run.state / "final.discriminator.keras") as tmp:
+    with atomic_path(run.state / f"final{layout.DISCRIMINATOR}") as tmp:
         gan.discriminator.save(tmp)
     generator_weights = run.state / "generator.weights.h5"
     gan.generator.save_weights(generator_weights)
@@ -129,8 +130,4 @@ def train_gan(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
 
 def _logged(live_dir: Path, name: str) -> list[float]:
     """One metric's per-epoch values from the run's dvclive curve (complete after a resume)."""
-    tsv = live_dir / "plots" / "metrics" / f"{name}.tsv"
-    if not tsv.is_file():
-        return []
-    rows = [line.split("\t") for line in tsv.read_text().splitlines()[1:] if line.strip()]
-    return [float(r[-1]) for r in rows]
+    return read_live_series(live_dir, name)[1]

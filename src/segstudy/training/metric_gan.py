@@ -56,12 +56,14 @@ class MetricGAN(keras.Model):
                  mask_range: tuple[float, float], power: float = 1.0,
                  supervised_loss: Callable[[Any, Any], Any] | None = None,
                  supervised_weight: float = 0.0, d_steps: int = 1,
-                 perturb_max: float = 0.5, seed: int = 0, **kwargs: Any):
+                 perturb_max: float = 0.5, seed: int = 0, empty_iou: float = 1.0,
+                 **kwargs: Any):
         super().__init__(**kwargs)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.generator, self.discriminator = generator, discriminator
         self.metric, self.power = check_metric(metric), float(power)
         self.mask_range = (float(mask_range[0]), float(mask_range[1]))
+        self.empty_iou = float(empty_iou)  # the IoU target of an empty mask on an empty truth
         self.supervised_loss, self.supervised_weight = supervised_loss, float(supervised_weight)
         self.d_steps, self.perturb_max = int(d_steps), float(perturb_max)
         self.trackers = {k: keras.metrics.Mean(name=k)
@@ -87,7 +89,8 @@ class MetricGAN(keras.Model):
 
     def true_quality(self, mask: Any, target: Any) -> Any:
         """Per-sample target for D: the evaluation's metric, mapped to [0, 1], to ``power``."""
-        return quality(self.metric, mask, target, self.mask_range, self.power, xp=ops)
+        return quality(self.metric, mask, target, self.mask_range, self.power, xp=ops,
+                       empty=self.empty_iou)
 
     def judge(self, mask: Any, x: Any, training: bool = False) -> Any:
         inp = ops.concatenate([ops.cast(mask, x.dtype), x], axis=-1)

@@ -36,6 +36,7 @@ from segstudy.training.callbacks import (
     KeepBest,
     LiveLogger,
     NaNGuard,
+    TrainingProgress,
     ValidationScores,
 )
 from segstudy.training.card import model_card
@@ -62,7 +63,32 @@ def configure(seed: int, precision: str) -> str:
     keras.utils.set_random_seed(seed)
     policy = resolve_precision(choice(precision, PRECISIONS, "precision"))
     keras.mixed_precision.set_global_policy(policy)
+    devices = data_parallel()
+    if devices > 1:
+        log.info("data parallel over %d devices", devices)
     return policy
+
+
+def data_parallel() -> int:
+    """Split every batch over all local devices with ``keras.distribution.DataParallel`` when
+    there are several (GPUs; or CPU devices forced with XLA_FLAGS=
+    --xla_force_host_platform_device_count=N); returns how many. JAX only: Keras'
+    distribution API is JAX's; TensorFlow and a single device train as before (returns 1).
+    Each device gets ``batch_size / devices`` samples, so the batch must divide evenly."""
+    if keras.backend.backend() != "jax":
+        return 1
+    devices = keras.distribution.list_devices()
+    if len(devices) < 2:
+        return 1
+    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+    return len(devices)
+
+
+def data_parallel_devices() -> int:
+    """Devices the current ``keras.distribution`` splits a batch over (1 when none is set)."""
+    dist = keras.distribution.distribution() if keras.backend.backend() == "jax" else None
+    mesh = getattr(dist, "device_mesh", None)
+    return int(np.prod(mesh.shape)) if mesh is not None else 1
 
 
 def run_key(*parts: Any) -> str:
@@ -153,6 +179,10 @@ class Run:
                 train_cfg: Mapping[str, Any], steps: int | None, seed: int) -> TrainBatches:
         """The training stream: the same ``seed``, batch size and steps give the same batches,
         whoever trains on them (the GAN and its control do)."""
+        devices = data_parallel_devices()
+        if batch_size % devices:
+            raise SegstudyError(f"batch_size {batch_size} does not split over {devices} devices "
+                                f"(data parallel); choose a multiple of {devices}")
         train = self.data.indices("train")
         if train_cfg.get("positive_share"):
             masks = np.asarray(self.data.masks)
@@ -179,6 +209,7 @@ class Run:
                      self.start_epoch, self.state)
         if self.start_epoch < epochs:
             model.fit(batches, epochs=epochs, verbose=2, callbacks=[
+                TrainingProgress(f"train {self.dataset}/{self.name}", len(batches), epochs),
                 self.timer, ValidationScores(score), guard, self.keep,
                 LiveLogger(self.live_dir, self.state / "curves.json", self.start_epoch),
                 keras.callbacks.BackupAndRestore(str(self.backup), double_checkpoint=True),

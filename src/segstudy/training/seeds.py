@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from segstudy import SegstudyError
+from segstudy import SegstudyError, layout
 from segstudy.io import atomic_path, write_json
 
 SEED_FIELDS = ("seed", "best_epoch", "best_val_iou", "final_val_d_error",
@@ -22,8 +22,7 @@ SEED_FIELDS = ("seed", "best_epoch", "best_val_iou", "final_val_d_error",
                "train_images_per_second")
 
 
-def seeds_dir(primary: Path) -> Path:
-    return primary.with_name(f"{primary.stem}-seeds")
+seeds_dir = layout.seeds_dir  # where a configuration's seed models live (one rule, in layout)
 
 
 def check_seeds(seeds: Sequence[Any], where: str) -> list[int]:
@@ -48,7 +47,7 @@ def train_seeds(seeds: Sequence[int], primary: str | Path,
     for seed in seeds:
         summaries.append(train_one(int(seed), folder / f"seed{seed}.keras"))
     first = folder / f"seed{seeds[0]}.keras"
-    for src_suffix in (".keras", ".discriminator.keras"):
+    for src_suffix in (".keras", layout.DISCRIMINATOR):
         src = first.with_name(first.stem + src_suffix)
         if src.is_file():
             with atomic_path(primary.with_name(primary.stem + src_suffix)) as tmp:
