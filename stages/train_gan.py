@@ -5,10 +5,9 @@ from pathlib import Path
 
 from segstudy import DATASETS, SegstudyError, layout
 from segstudy.config import METRIC_NAMES
-from segstudy.data.prepared import Prepared
 from segstudy.params import check_dataset, choice, load_params, section, tumour_rule_floor
 from segstudy.stage import run_stage
-from segstudy.training.seeds import check_seeds
+from segstudy.training.seeds import check_seeds, seeded_stage
 
 
 def main(argv: list[str]) -> None:
@@ -22,24 +21,21 @@ def main(argv: list[str]) -> None:
     gan_cfg = {**shared, **gan[dataset], "metric": metric}
     train_cfg = dict(section(params, f"train.{dataset}"))
     seeds = check_seeds(train_cfg.pop("seeds", None), f"train.{dataset}.seeds")
-    Prepared(layout.prepared(dataset))  # no prepared data: fail now, not after TF starts
-    # imported here, after the params are checked: a bad value fails in a second, not after
-    # TensorFlow's start-up
-    from segstudy.training.gan import train_gan
-    from segstudy.training.seeds import train_seeds
 
-    def one(seed: int, out: Path) -> dict:
-        return train_gan(
-            dataset, layout.prepared(dataset), section(params, f"model.{dataset}"), train_cfg,
-            gan_cfg, seed, out_model=out, live_dir=layout.curves(dataset, f"gan-{metric}", seed),
-            empty_iou=float(section(params, "evaluate.empty_iou")),
-            init_model=layout.seed_model(dataset, "unet", seed), keep_state=True,
-            recall_floor=tumour_rule_floor(params, dataset))
+    def trainer():  # TensorFlow starts here, after the params are checked
+        from segstudy.training.gan import train_gan
 
-    summary = train_seeds(seeds, layout.model(dataset, f"gan-{metric}"), one)
-    for s in summary["seeds"]:
-        print(f"{dataset} gan-{metric} seed {s['seed']}: best val IoU {s['best_val_iou']:.4f} "
-              f"at epoch {s['best_epoch']}/{summary['epochs']}, D error {s['final_val_d_error']}")
+        def one(seed: int, out: Path) -> dict:
+            return train_gan(
+                dataset, layout.prepared(dataset), section(params, f"model.{dataset}"),
+                train_cfg, gan_cfg, seed, out_model=out,
+                live_dir=layout.curves(dataset, f"gan-{metric}", seed),
+                empty_iou=float(section(params, "evaluate.empty_iou")),
+                init_model=layout.seed_model(dataset, "unet", seed), keep_state=True,
+                recall_floor=tumour_rule_floor(params, dataset))
+        return one
+
+    seeded_stage(dataset, f"gan-{metric}", seeds, layout.prepared(dataset), trainer)
 
 
 if __name__ == "__main__":

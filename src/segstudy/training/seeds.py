@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from segstudy import SegstudyError, layout
+from segstudy.data.prepared import Prepared
 from segstudy.io import atomic_path, write_json
 
 SEED_FIELDS = ("seed", "best_epoch", "best_val_iou", "final_val_d_error",
@@ -62,3 +63,23 @@ def train_seeds(seeds: Sequence[int], primary: str | Path,
         if state:
             shutil.rmtree(state, ignore_errors=True)
     return summary
+
+
+def seeded_stage(dataset: str, name: str, seeds: Sequence[int], prepared: str | Path,
+                 trainer: Callable[[], Callable[[int, Path], dict[str, Any]]]) -> dict[str, Any]:
+    """The skeleton every training stage shares (``stages/train_*.py``): the prepared data is
+    checked before TensorFlow starts (``trainer()`` imports it and returns ``train_one(seed,
+    out_model)``), every seed is trained and the first published as ``layout.model(dataset,
+    name)`` (``train_seeds``), and one line per seed is printed."""
+    Prepared(prepared)  # no prepared data: fail now, not after TensorFlow's start-up
+    summary = train_seeds(seeds, layout.model(dataset, name), trainer())
+    score = summary.get("best_val_score")
+    for s in summary["seeds"]:
+        d_error = s.get("final_val_d_error")
+        print(f"{dataset} {name} seed {s['seed']}: best val IoU {s['best_val_iou']:.4f} at "
+              f"epoch {s['best_epoch']}/{summary['epochs']} (selected on "
+              f"{summary['selected_on']}: {score if score is None else round(score, 4)}), "
+              f"{s['wall_seconds_this_run']} s"
+              + ("" if d_error is None else f", D error {d_error:.4f}"))
+    return summary
+
