@@ -38,6 +38,8 @@ VARIANTS = {  # name: what differs from the paper protocol (base 16, MSE, Adam 3
                            "normalise": "per_image"},
     "bce_dice_w24": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
                      "base_filters": 24},
+    "per_image_w24": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
+                      "normalise": "per_image", "base_filters": 24},
 }
 BASE = {"loss": "mse", "lr": 3e-4, "cosine": False, "tumour_share": None, "base_filters": 16,
         "batch": 16, "normalise": None}  # normalise None = the prepared folder's norm.json
