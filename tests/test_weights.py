@@ -84,3 +84,22 @@ def test_training_batches_carry_the_weights_through_the_same_warp_as_the_mask(tm
     x, y = batches[0]
     assert x.shape == (2, 32, 32, 1) and y.shape == (2, 32, 32, 2)
     np.testing.assert_array_equal(y[..., 1], 1 + 2 * y[..., 0])  # weights moved with the mask
+
+
+def test_pixels_a_warp_brings_in_from_outside_get_weight_one_not_zero(tmp_path):
+    from segstudy.data.batches import TrainBatches
+    from segstudy.data.prepared import Prepared
+
+    rng = np.random.default_rng(1)
+    np.save(tmp_path / "images.npy", rng.integers(1, 255, (2, 48, 48, 1), dtype=np.uint8))
+    np.save(tmp_path / "masks.npy", np.ones((2, 48, 48), np.uint8))
+    np.save(tmp_path / "weights.npy", np.full((2, 48, 48), 3 * SCALE, np.uint8))  # all 3
+    pd.DataFrame({"sample_id": ["a", "b"], "case_id": "c", "split": "train"}).to_csv(
+        tmp_path / "split.csv", index=False)
+    (tmp_path / "norm.json").write_text(json.dumps({"mean": [127.5], "std": [127.5]}))
+    augment = {"flip": False, "rot90": False, "elastic": False, "affine": True,
+               "affine_degrees": 30.0, "affine_scale": 0.0}  # corners come from outside
+    _, y = TrainBatches(Prepared(tmp_path), np.arange(2), (0.0, 1.0), 2, augment, seed=3)[0]
+    weights = y[..., 1]
+    assert weights.min() == pytest.approx(1.0)  # the zero border, floored at weight 1
+    assert weights.max() == pytest.approx(3.0)

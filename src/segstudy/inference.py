@@ -64,9 +64,8 @@ def _check_fields(info: dict[str, Any], path: Path) -> None:
     if not isinstance(channels, int) or isinstance(channels, bool) or channels not in (1, 3):
         raise bad("in_channels", "1 or 3")
     norm = info["norm"]
-    if norm == {"mode": "per_image"}:
-        pass
-    elif not (isinstance(norm, dict) and all(_numbers(norm.get(k)) for k in ("mean", "std"))
+    if norm != {"mode": "per_image"} and not (
+            isinstance(norm, dict) and all(_numbers(norm.get(k)) for k in ("mean", "std"))
             and all(s > 0 for s in norm["std"])
             and len(norm["mean"]) == len(norm["std"]) == channels):
         raise bad("norm", f"{{'mode': 'per_image'}} or {{'mean': [{channels} finite numbers], "

@@ -8,6 +8,7 @@ temporary name behind, which the next run removes.
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 import shutil
@@ -16,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from segstudy import SegstudyError
+from segstudy import SegstudyError, layout
 
 TMP_MARK = ".tmp-"
 OWNER_MARK = ".segstudy-output"  # in every folder a stage writes: "replace me" is allowed
@@ -25,10 +26,6 @@ OWNER_MARK = ".segstudy-output"  # in every folder a stage writes: "replace me" 
 def read_live_series(live_dir: str | Path, name: str) -> tuple[list[int], list[float]]:
     """One dvclive metric series of a run (``layout.live_series``): (epochs from 1, values);
     empty lists when the run never logged it. Complete after a resume (dvclive appends)."""
-    import csv
-
-    from segstudy import layout
-
     path = layout.live_series(Path(live_dir), name)
     if not path.is_file():
         return [], []

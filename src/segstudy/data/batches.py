@@ -76,13 +76,15 @@ class TrainBatches(keras.utils.PyDataset):
             img, mask = augment(np.asarray(img), np.asarray(mask), rng, self.augment_cfg)
             if weighted:
                 img, weight = img[..., :-1], img[..., -1]
-                ws.append(np.maximum(weight, 1))  # outside a warp: the lowest weight, not 0
+                ws.append(weight)
             xs.append(img)
             ys.append(mask)
         x = normalise(np.stack(xs), self.data.norm)
         y = to_mask_scale(np.stack(ys), self.mask_range)
         if weighted:  # the loss reads channel 1 as the pixel weight (training.losses)
-            y = np.concatenate([y, to_weights(np.stack(ws))[..., None]], axis=-1)
+            # a pixel a warp brought in from outside (zero) gets weight 1, not 0
+            weight = np.maximum(to_weights(np.stack(ws)), 1.0)
+            y = np.concatenate([y, weight[..., None]], axis=-1)
         return x, y
 
 

@@ -11,10 +11,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from segstudy.drawing import confusion, save
+from segstudy.drawing import save
 from segstudy.io import read_live_series
-
-__all__ = ["confusion", "save"]  # the library's own drawings, re-exported for the report
 
 
 def read_curve(folder: Path, name: str) -> tuple[np.ndarray, np.ndarray]:

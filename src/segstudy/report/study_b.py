@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from segstudy import layout
+from segstudy import drawing, layout
 from segstudy.data.prepared import Prepared
 from segstudy.data.split import SPLITS
 from segstudy.patients import per_patient
@@ -84,7 +84,7 @@ def section(params: Mapping[str, Any], paper: Mapping[str, Any], m: Mapping, inf
             add(f"| {cls} | {o['recall']:.3f} / {p['recall']} | {o['precision']:.3f} / "
                 f"{p['precision']} | {o['f1-score']:.3f} / {p['f1-score']} | "
                 f"{int(o['support'])} / {p['support']} |")
-        fig = figures.confusion(te, fig_dir / f"lgg_confusion_{mod}.png",
+        fig = drawing.confusion(te, fig_dir / f"lgg_confusion_{mod}.png",
                                 f"LGG test, {MODEL_NAMES[mod]}")
         add(f"\n![confusion matrix]({fig})\n")
     add(study_b_verdicts(m, pb, nothing))

@@ -23,7 +23,6 @@ SEED_FIELDS = ("seed", "best_epoch", "best_val_iou", "final_val_d_error",
                "train_images_per_second")
 
 
-seeds_dir = layout.seeds_dir  # where a configuration's seed models live (one rule, in layout)
 
 
 def check_seeds(seeds: Sequence[Any], where: str) -> list[int]:
@@ -43,7 +42,7 @@ def train_seeds(seeds: Sequence[int], primary: str | Path,
     """Call ``train_one(seed, out_model)`` (with ``keep_state=True`` semantics: it returns a
     ``_state`` path) for every seed, publish the first as ``primary``; return its summary."""
     primary = Path(primary)
-    folder = seeds_dir(primary)
+    folder = layout.seeds_dir(primary)
     summaries = []
     for seed in seeds:
         summaries.append(train_one(int(seed), folder / f"seed{seed}.keras"))
