@@ -60,7 +60,7 @@ def lgg(tmp_path: Path) -> Prepared:
 def test_predicting_nothing_scores_what_the_summary_says_and_zero_per_tumour_volume(
         lgg: Prepared):
     nothing = np.zeros(np.asarray(lgg.masks).shape, "float32")
-    table = per_sample_table(lgg, nothing, (0.0, 1.0), empty=1.0, regions=False)
+    table = per_sample_table(lgg, nothing, (0.0, 1.0), empty=1.0, cells=None)
     summary = summarise(table, "lgg", empty=1.0)
     masks = np.asarray(lgg.masks).reshape(len(table), -1)
     for split in ("train", "val", "test"):
@@ -78,7 +78,7 @@ def test_predicting_nothing_scores_what_the_summary_says_and_zero_per_tumour_vol
 
 def test_a_perfect_prediction_scores_one_everywhere(lgg: Prepared):
     perfect = np.asarray(lgg.masks).astype("float32")
-    summary = summarise(per_sample_table(lgg, perfect, (0.0, 1.0), 1.0, False), "lgg", 1.0)
+    summary = summarise(per_sample_table(lgg, perfect, (0.0, 1.0), 1.0, None), "lgg", 1.0)
     for split in ("train", "val", "test"):
         for col in ("iou", "dice", "dice_per_patient", "iou_per_patient"):
             assert summary[split][col] == pytest.approx(1.0), (split, col)

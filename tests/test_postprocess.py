@@ -148,6 +148,25 @@ def test_watershed_splits_two_touching_cells_and_threshold_moves_the_boundary():
     assert ndimage.label(cells(speck, rng, 0.5, 20, 0.0)[0] > 0)[1] == 1
 
 
+def test_thin_grows_two_cells_over_a_thick_membrane_to_a_one_pixel_border():
+    from scipy import ndimage
+
+    from segstudy.postprocess import cells, finish, pixels
+
+    rng = (-1.0, 1.0)
+    prob = np.ones((1, 20, 41))
+    prob[0, :, 17:24] = np.array([0.6, 0.2, -0.2, -0.6, -0.2, 0.2, 0.6])  # valley at column 20
+    thick = cells(prob, rng, 0.7, 0, 0.0)
+    thinned = cells(prob, rng, 0.7, 0, 0.0, thin=True)
+    assert (thick[0] == -1).sum() == 20 * 5  # columns 18–22 are below 0.7 of the scale
+    assert ndimage.label(thinned[0] > 0)[1] == 2
+    assert np.flatnonzero((thinned[0] == -1).all(axis=0)).tolist() == [20]
+    assert (thinned[0] == -1).sum() == 20, "only the valley's column stays membrane"
+    cfg = {"threshold": 0.7, "thin": True}
+    np.testing.assert_array_equal(pixels(prob, None, rng, cfg), prob)  # pixel map untouched
+    np.testing.assert_array_equal(finish(prob, None, rng, cfg), thinned)
+
+
 def test_dihedral_averaging_of_an_equivariant_model_equals_its_plain_output():
     from segstudy.postprocess import probability
 

@@ -112,5 +112,5 @@ def test_the_strong_isbi_recipe_chooses_its_cell_steps_by_rand_error(tmp_path: P
                postprocess=strong.postprocess)
     post = json.loads((tmp_path / "m" / "strong.json").read_text())["postprocess"]
     assert post["chosen_on"] == "val" and 0.0 <= post["val_rand_error"] <= 1.0
-    plain = post["tried"]["tta_dihedral=False,threshold=0.5,min_cell=0,watershed_h=0.0"]
+    plain = post["tried"]["tta_dihedral=False,thin=False,threshold=0.5,min_cell=0,watershed_h=0.0"]
     assert post["val_rand_error"] <= plain, "a step is kept only where it helps"

@@ -33,7 +33,9 @@ PROGRESS_CHUNK = 64  # slices per progress update; a multiple of predict_masks' 
 
 
 def per_sample_table(data: Prepared, pred: np.ndarray, rng: tuple[float, float],
-                     empty: float, regions: bool) -> pd.DataFrame:
+                     empty: float, cells: np.ndarray | None) -> pd.DataFrame:
+    """One row per slice: areas and the pixel scores of ``pred`` (the pixel map) and, when
+    ``cells`` is given (ISBI), the region scores of that cell map."""
     target = to_mask_scale(np.asarray(data.masks), rng)[..., 0]
     table = data.table.copy()
     truth = np.asarray(data.masks).reshape(len(table), -1) > 0
@@ -44,8 +46,8 @@ def per_sample_table(data: Prepared, pred: np.ndarray, rng: tuple[float, float],
     for name, fn in METRICS.items():
         kw = {"empty": empty} if name in ("iou", "dice") else {}
         table[name] = fn(pred, target, rng, **kw)
-    if regions:
-        scores = [region_scores(pred[i], target[i], rng) for i in range(len(table))]
+    if cells is not None:
+        scores = [region_scores(cells[i], target[i], rng) for i in range(len(table))]
         table["rand_error"] = [s["rand_error"] for s in scores]
         table["vi"] = [s["vi"] for s in scores]
     return table
@@ -94,8 +96,8 @@ def evaluate(dataset: str, model_name: str, prepared: str | Path, model_path: st
     passes = 8 if post["tta_dihedral"] else 2 if post["tta_flip"] else 1
     bar = Progress(len(data.images) * len(seed_paths) * passes + n_unl,
                    f"evaluate {dataset}/{model_name}", "slice")
-    pred = _final(model, data, info, bar)
-    table = per_sample_table(data, pred, rng, empty, regions=dataset == "isbi2012")
+    pred, cells = _final(model, data, info, bar)
+    table = per_sample_table(data, pred, rng, empty, cells if dataset == "isbi2012" else None)
     result: dict[str, Any] = {"dataset": dataset, "model": model_name, "postprocess": post,
                               "mask_range": list(rng), "empty_iou": empty,
                               **summarise(table, dataset, empty)}
@@ -113,7 +115,7 @@ def evaluate(dataset: str, model_name: str, prepared: str | Path, model_path: st
                            f"{dataset} {model_name}, test split, min_area={chosen['min_area']}")
         detection.pop("truth"), detection.pop("pred")
         result["detection"] = {"chosen_on_val": chosen, "test": detection}
-    quantised = {"labelled": _to_uint8(pred, rng)}
+    quantised = {"labelled": _to_uint8(cells, rng)}  # what predict writes
     if n_unl:
         unl = np.load(unlabelled, mmap_mode="r")
         quantised["unlabelled"] = _to_uint8(_predict(model, unl, info["norm"], bar), rng)
@@ -146,8 +148,9 @@ def over_seeds(dataset: str, data: Prepared, model_path: Path, rng: tuple[float,
             table = primary
         else:
             model, info = load_model(path)
-            pred = _final(model, data, info, bar)
-            table = per_sample_table(data, pred, rng, empty, regions=dataset == "isbi2012")
+            pred, cells = _final(model, data, info, bar)
+            table = per_sample_table(data, pred, rng, empty,
+                                     cells if dataset == "isbi2012" else None)
         summary = summarise(table, dataset, empty)
         row = {split: {c: summary[split][c] for c in SEED_COLS if c in summary[split]}
                for split in SPLITS}
@@ -181,9 +184,10 @@ def _predict(model: Any, images: np.ndarray, norm: Mapping[str, Any],
 
 
 def _final(model: Any, data: Prepared, info: Mapping[str, Any],
-           bar: Progress | None) -> np.ndarray:
-    """The model's output on every slice under its sidecar's post-processing
-    (``segstudy.postprocess``: test-time averaging, then clean-up per slice, volume or cell)."""
+           bar: Progress | None) -> tuple[np.ndarray, np.ndarray]:
+    """The model's pixel map and cell map on every slice under its sidecar's post-processing
+    (``segstudy.postprocess``: test-time averaging, clean-up per slice or volume, then the cell
+    steps; the two maps are one array when there are no cell steps)."""
     post = postprocess.settings(info)
     rng = tuple(info["mask_range"])
     if post["tta_dihedral"]:
@@ -198,7 +202,8 @@ def _final(model: Any, data: Prepared, info: Mapping[str, Any],
                                 info["norm"], bar)
             prob = (prob + mirrored[:, :, ::-1]) / 2
     cases = data.table["case_id"].to_numpy() if "case_id" in data.table else None
-    return postprocess.finish(prob, cases, rng, post)
+    pixels = postprocess.pixels(prob, cases, rng, post)
+    return pixels, postprocess.to_cells(pixels, rng, post)
 
 
 def _sample_std(values: np.ndarray) -> float | None:

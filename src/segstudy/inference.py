@@ -96,7 +96,7 @@ def _postprocess_ok(post: Any) -> bool:
         return isinstance(v, int) and not isinstance(v, bool) and v >= 0
 
     flags = all(isinstance(post.get(k, False), bool)
-                for k in ("tta_flip", "tta_dihedral", "largest_3d"))
+                for k in ("tta_flip", "tta_dihedral", "largest_3d", "thin"))
     sizes = all(count(post.get(k, 0)) for k in ("min_component", "min_cell"))
     numbers = _numbers([post.get("threshold", 0.5), post.get("watershed_h", 0.0)])
     return (flags and sizes and numbers and 0 < post.get("threshold", 0.5) < 1
