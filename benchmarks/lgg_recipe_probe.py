@@ -38,6 +38,8 @@ VARIANTS = {  # name: what differs from the paper protocol (base 16, MSE, Adam 3
                            "normalise": "per_image"},
     "bce_dice_w24": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
                      "base_filters": 24},
+    "per_volume": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
+                   "normalise": "per_volume"},
     "per_image_w24": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
                       "normalise": "per_image", "base_filters": 24},
 }
@@ -103,7 +105,14 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
         data.table["split"] = patient_split(data.table, n_val, seed=0)  # one split for all runs
     elif data.table.groupby("case_id")["split"].nunique().max() > 1:
         raise SystemExit(f"{prepared}: its split is not by patient; use --split random")
-    if cfg["normalise"]:
+    if cfg["normalise"] == "per_volume":  # as prepare would store them
+        from segstudy.data.prepare import normalisation
+        from segstudy.data.prepared import standardise_volumes
+
+        data.images = standardise_volumes(np.asarray(data.images), data.table["case_id"])
+        data.norm = normalisation(data.images, data.table["split"].to_numpy() == "train",
+                                  "per_volume")
+    elif cfg["normalise"]:
         data.norm = {"mode": cfg["normalise"]}
     masks = np.asarray(data.masks) > 0
     has_tumour = masks.reshape(len(masks), -1).any(axis=1)

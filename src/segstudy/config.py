@@ -140,7 +140,7 @@ SCHEMA: dict[str, Any] = {
                      "split": {"rule": one_of("contiguous"),
                                "counts": list_of(non_negative_int, unique=False, length=3)}},
         "lgg": {"resize_to": optional(positive_int),
-                "normalise": one_of("per_channel", "range", "per_image"),
+                "normalise": one_of("per_channel", "range", "per_image", "per_volume"),
                 "split": {"by": one_of("slice", "patient"),
                           "counts": list_of(non_negative_int, unique=False, length=3)}},
     },

@@ -5,7 +5,9 @@ outside world, so a model folder copied anywhere predicts the same masks and dec
 
 - ``dataset``, ``in_channels``: what kind of image it takes;
 - ``norm``: the normalisation of its training data (``{"mean": [...], "std": [...]}``, or
-  ``{"mode": "per_image"}``: each image by its own statistics, ``data.prepared.normalise``);
+  ``{"mode": "per_image"}``: each image by its own statistics, ``data.prepared.normalise``;
+  ``"mode": "per_volume"`` with ``mean``/``std``: ``predict`` first puts each volume on one
+  scale, ``data.prepared.standardise_volumes``);
 - ``mask_range``: the output scale; a pixel is foreground above its midpoint (``binarise``);
 - ``input_size``: the square size every image is resized to, or ``null`` for a fully
   convolutional model applied at the image's own resolution (ISBI, trained on tiles);

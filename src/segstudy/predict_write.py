@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import tifffile
 
-from segstudy.data.prepared import resize_images
+from segstudy.data.prepared import resize_images, standardise_volumes
 from segstudy.detection import CLASSES, is_tumour
 from segstudy.predict_inputs import Item
 
@@ -35,6 +35,16 @@ def segment(model: Any, info: dict[str, Any], items: list[Item], batch_size: int
         if size and x.shape[1:3] != (size, size):
             x = resize_images(x, size)  # as prepare resized the training scans
         model_inputs.append(x)
+    if info["norm"].get("mode") == "per_volume":  # as prepare stored the training scans
+        volumes: dict[str, list[int]] = defaultdict(list)
+        for i, item in enumerate(items):
+            volumes[volume_of(item)].append(i)
+        for members in volumes.values():  # a volume's slices share the model's input size
+            flat = np.concatenate([model_inputs[i] for i in members])
+            flat = standardise_volumes(flat, np.zeros(len(flat)))
+            bounds = np.cumsum([len(model_inputs[i]) for i in members])[:-1]
+            for i, part in zip(members, np.split(flat, bounds), strict=True):
+                model_inputs[i] = part
     groups: dict[tuple[int, ...], list[int]] = defaultdict(list)  # same shape: one array
     for i, x in enumerate(model_inputs):
         groups[x.shape[1:]].append(i)
@@ -42,8 +52,8 @@ def segment(model: Any, info: dict[str, Any], items: list[Item], batch_size: int
     for members in groups.values():
         stacked = np.concatenate([model_inputs[i] for i in members])
         # one volume per case folder (kaggle_3m: a slice per file) or per stack
-        cases = np.concatenate([np.full(len(model_inputs[i]), str(
-            items[i].source if items[i].stack else items[i].source.parent)) for i in members])
+        cases = np.concatenate([np.full(len(model_inputs[i]), volume_of(items[i]))
+                                for i in members])
         prob = postprocess.apply(model, stacked, info["norm"], batch_size, cases, rng, post)
         start = 0
         for i in members:
@@ -55,6 +65,12 @@ def segment(model: Any, info: dict[str, Any], items: list[Item], batch_size: int
             bar.update(n)
             yield item, binarise(p, rng).astype(np.uint8)
     bar.close()
+
+
+def volume_of(item: Item) -> str:
+    """One patient volume per stack or per folder of single slices (a kaggle_3m case folder):
+    what ``largest_3d`` and ``per_volume`` normalisation treat as one volume."""
+    return str(item.source if item.stack else item.source.parent)
 
 
 def write_item(folder: Path, item: Item, mask: np.ndarray, size: int | None,

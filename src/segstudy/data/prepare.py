@@ -8,6 +8,9 @@ Output folder ``data/prepared/<dataset>/``:
 - ``norm.json``: per-channel ``mean`` and ``std`` (``x_norm = (x - mean) / std``), computed on
   the training split for ``per_channel``, fixed at 127.5/127.5 for ``range`` (→ [-1, 1]);
   ``{"mode": "per_image"}`` alone for ``per_image`` (each image by its own tissue statistics);
+  for ``per_volume`` the stored images are first put on one scale per patient volume
+  (``data.prepared.standardise_volumes``), then ``mean``/``std`` come from training as for
+  ``per_channel``;
 - ``weights.npy`` where ``border_weight`` is set: the U-Net paper's pixel weights (uint8,
   ``segstudy.data.weights``), which training applies to the loss;
 - ISBI only: ``unlabelled.npy``, the challenge's test stack without labels, for figures.
@@ -25,7 +28,7 @@ import pandas as pd
 
 from segstudy import SegstudyError
 from segstudy.data.split import split_by_patient, split_by_slice, split_contiguous
-from segstudy.data.prepared import resize_images
+from segstudy.data.prepared import resize_images, standardise_volumes
 from segstudy.data.validate import list_lgg_slices, read_isbi_stack, read_lgg_slice
 from segstudy.data.weights import weight_maps
 from segstudy.io import atomic_path, write_json
@@ -35,7 +38,8 @@ log = logging.getLogger(__name__)
 
 
 def normalisation(images: np.ndarray, train: np.ndarray, mode: str) -> dict[str, list[float]]:
-    mode = choice(mode, ("per_channel", "range", "per_image"), "prepare.<dataset>.normalise")
+    mode = choice(mode, ("per_channel", "range", "per_image", "per_volume"),
+                  "prepare.<dataset>.normalise")
     channels = images.shape[-1]
     if mode == "per_image":  # statistics of each image at use (data.prepared.normalise)
         return {"mode": mode}
@@ -115,6 +119,8 @@ def prepare(dataset: str, raw: str | Path, out: str | Path, cfg: Mapping[str, An
     result = builder(raw, cfg, seed)
     table: pd.DataFrame = result["table"]
     train = (table["split"] == "train").to_numpy()
+    if cfg["normalise"] == "per_volume":
+        result["images"] = standardise_volumes(result["images"], table["case_id"])
     norm = normalisation(result["images"], train, cfg["normalise"])
     with atomic_path(out, is_dir=True) as tmp:
         np.save(tmp / "images.npy", result["images"])

@@ -52,6 +52,8 @@ def normalise(images: np.ndarray, norm: Mapping[str, Any]) -> np.ndarray:
     """uint8 (..., H, W, C) → float32; the one normalisation, chosen by ``norm["mode"]``.
 
     - ``per_channel`` / ``range``: ``(x - mean) / std`` with the stored ``mean`` and ``std``;
+    - ``per_volume``: as ``per_channel``, on images that :func:`standardise_volumes` has
+      already put on one scale per patient volume (``prepare`` and ``predict`` call it);
     - ``per_image``: each image by its own statistics, ``(x - m) / max(s, 1)`` per channel,
       where m and s are the mean and standard deviation over the image's *tissue* (pixels
       where any channel is non-zero; the whole image when tissue is under 1 % of it). MRI
@@ -91,6 +93,40 @@ def _per_image(images: np.ndarray) -> np.ndarray:
     mean = (x * weight).sum(axis=(-3, -2), keepdims=True) / count
     var = (np.square(x - mean) * weight).sum(axis=(-3, -2), keepdims=True) / count
     return (x - mean) / np.maximum(np.sqrt(var), np.float32(PER_IMAGE_MIN_STD))
+
+
+VOLUME_CENTRE, VOLUME_SCALE = 128.0, 32.0  # uint8 level of the tissue mean; levels per std
+
+
+def standardise_volumes(images: np.ndarray, cases: Any) -> np.ndarray:
+    """uint8 (N, H, W, C) → uint8: each volume (the rows of one ``cases`` value) per channel
+    by the mean and standard deviation of its *tissue* (pixels where any channel is non-zero;
+    the whole volume when tissue is under 1 % of it; std floor 1 grey level), stored as
+    ``clip(128 + 32 z, 1, 255)`` on tissue and 0 off it (±4 standard deviations).
+
+    Statistics of a patient's whole volume, as Buda et al. (2019) normalise: like
+    ``per_image`` they carry over to a scanner nobody trained on, but a large tumour, which
+    can cover a third of a slice's tissue and so pull that slice's own mean and spread
+    towards itself, is a small share of the volume.
+    """
+    images = np.asarray(images)
+    cases = np.asarray(cases)
+    if images.ndim != 4 or images.dtype != np.uint8 or len(cases) != len(images):
+        raise SegstudyError(f"standardise_volumes needs uint8 (N, H, W, C) images and one case "
+                            f"per image, got {images.dtype} {images.shape} and {len(cases)}")
+    out = np.zeros_like(images)
+    for case in dict.fromkeys(cases.tolist()):
+        rows = np.flatnonzero(cases == case)
+        vol = images[rows]
+        tissue = (vol != 0).any(axis=-1)
+        if tissue.mean() < PER_IMAGE_MIN_SHARE:
+            tissue = np.ones_like(tissue)
+        px = vol[tissue].astype(np.float64)  # (pixels, C)
+        mean, std = px.mean(axis=0), np.maximum(px.std(axis=0), PER_IMAGE_MIN_STD)
+        z = (vol.astype(np.float32) - mean.astype(np.float32)) / std.astype(np.float32)
+        level = np.clip(np.rint(VOLUME_CENTRE + VOLUME_SCALE * z), 1, 255)
+        out[rows] = np.where(tissue[..., None], level, 0).astype(np.uint8)
+    return out
 
 
 def resize_images(images: np.ndarray, size: int) -> np.ndarray:

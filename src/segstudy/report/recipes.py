@@ -132,7 +132,7 @@ def isbi_section(params: Mapping[str, Any], paper: Mapping[str, Any], fig_dir: P
              f"{paper['earlier']['unet2015_rand_error']} | – | – |\n")
     for name in names:
         post = load_json(layout.sidecar(layout.model("isbi2012", name))).get("postprocess") or {}
-        steps = [f"{k}={post[k]}" for k in ("tta_dihedral", "threshold", "min_cell",
+        steps = [f"{k}={post[k]}" for k in ("tta_dihedral", "thin", "threshold", "min_cell",
                                             "watershed_h") if k in post]
         s.append(f"**`{name}`** cell steps chosen on validation: {', '.join(steps)} (val adapted "
                  f"Rand error {fmt(post.get('val_rand_error'))}; {len(post.get('tried') or {})} "
