@@ -79,3 +79,15 @@ def test_region_scores_are_zero_for_identical_cells_and_worse_for_a_merge():
     assert perfect["rand_error"] == pytest.approx(0.0) and perfect["vi"] == pytest.approx(0.0)
     merged = region_scores(np.ones_like(true), true, B)  # membrane missed: cells merge
     assert merged["rand_error"] > 0.1 and merged["vi"] > 0.5
+
+
+def test_region_scores_ignore_the_true_membrane_so_a_thinner_predicted_border_is_perfect():
+    true = np.ones((16, 16), np.float32)
+    true[:, 6:11] = 0  # a thick true membrane
+    thin = np.ones_like(true)
+    thin[:, 8] = 0  # the same two cells, one-pixel border inside the true membrane
+    scores = region_scores(thin, true, B)
+    assert scores["rand_error"] == pytest.approx(0.0) and scores["vi"] == pytest.approx(0.0)
+    thick = np.ones_like(true)
+    thick[:, 3:14] = 0  # predicted membrane reaching into both true cells
+    assert region_scores(thick, true, B)["rand_error"] > 0.1, "one segment joins both cells"

@@ -115,9 +115,11 @@ def isbi_section(params: Mapping[str, Any], paper: Mapping[str, Any], fig_dir: P
     s = ["## Beyond study A: ISBI cells, not pixels\n",
          "The challenge ranks cells: 4-connected components of the predicted interior, scored "
          "by the adapted Rand error and the variation of information (split + merge) against "
-         "the true cells, membrane (label 0) ignored on both sides (`segstudy.metrics."
-         "region_scores`). Means over the held-out slices of the contiguous split (the same "
-         "slices for every model); no k-fold over the 30 labelled slices was run.\n",
+         "the true cells; both scores leave out the true membrane (label 0), and predicted "
+         "membrane inside a true cell counts as one segment (`segstudy.metrics."
+         "region_scores`). IoU (interior) is the pixel map's, before the cell steps. Means "
+         "over the held-out slices of the contiguous split (the same slices for every model); "
+         "no k-fold over the 30 labelled slices was run.\n",
          "| model | split | slices | adapted Rand error | VI | IoU (interior) |",
          "|---|---|---|---|---|---|"]
     models = ["unet", *names]
