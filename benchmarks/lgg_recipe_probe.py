@@ -40,11 +40,16 @@ VARIANTS = {  # name: what differs from the paper protocol (base 16, MSE, Adam 3
                      "base_filters": 24},
     "per_volume": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
                    "normalise": "per_volume"},
+    "per_image_elastic": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
+                          "normalise": "per_image",
+                          "augment": {"elastic": True, "elastic_alpha": 17.0,
+                                      "elastic_sigma": 4.0}},
     "per_image_w24": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
                       "normalise": "per_image", "base_filters": 24},
 }
 BASE = {"loss": "mse", "lr": 3e-4, "cosine": False, "tumour_share": None, "base_filters": 16,
-        "batch": 16, "normalise": None}  # normalise None = the prepared folder's norm.json
+        "batch": 16, "normalise": None,  # normalise None = the prepared folder's norm.json
+        "augment": {}}  # what differs from AUGMENT
 MODEL = {"depth": 4, "convs_per_block": 2, "batchnorm": True, "head": "conv_bn_lrelu",
          "dropout": 0.0, "leaky_alpha": 0.01, "output_activation": "sigmoid"}
 AUGMENT = {"flip": True, "rot90": False, "elastic": False, "affine": True,
@@ -120,7 +125,8 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
     val = data.indices("val")
     val_table = data.table.iloc[val].reset_index(drop=True)
     rng = mask_range(MODEL["output_activation"])
-    batches = TrainBatches(data, train, rng, cfg["batch"], AUGMENT, seed, workers=4)
+    batches = TrainBatches(data, train, rng, cfg["batch"], {**AUGMENT, **cfg["augment"]}, seed,
+                           workers=4)
     steps = len(batches) * epochs
     lr = (keras.optimizers.schedules.CosineDecay(0.0, steps, warmup_target=cfg["lr"],
                                                  warmup_steps=len(batches))
