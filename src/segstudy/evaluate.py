@@ -96,8 +96,8 @@ def evaluate(dataset: str, model_name: str, prepared: str | Path, model_path: st
     passes = 8 if post["tta_dihedral"] else 2 if post["tta_flip"] else 1
     bar = Progress(len(data.images) * len(seed_paths) * passes + n_unl,
                    f"evaluate {dataset}/{model_name}", "slice")
-    pred, cells = _final(model, data, info, bar)
-    table = per_sample_table(data, pred, rng, empty, cells if dataset == "isbi2012" else None)
+    maps = _final(model, data, info, bar)
+    table = _table(dataset, data, maps, rng, empty)
     result: dict[str, Any] = {"dataset": dataset, "model": model_name, "postprocess": post,
                               "mask_range": list(rng), "empty_iou": empty,
                               **summarise(table, dataset, empty)}
@@ -115,7 +115,7 @@ def evaluate(dataset: str, model_name: str, prepared: str | Path, model_path: st
                            f"{dataset} {model_name}, test split, min_area={chosen['min_area']}")
         detection.pop("truth"), detection.pop("pred")
         result["detection"] = {"chosen_on_val": chosen, "test": detection}
-    quantised = {"labelled": _to_uint8(cells, rng)}  # what predict writes
+    quantised = {"labelled": _to_uint8(maps[1], rng)}  # the cells: what predict writes
     if n_unl:
         unl = np.load(unlabelled, mmap_mode="r")
         quantised["unlabelled"] = _to_uint8(_predict(model, unl, info["norm"], bar), rng)
@@ -148,9 +148,7 @@ def over_seeds(dataset: str, data: Prepared, model_path: Path, rng: tuple[float,
             table = primary
         else:
             model, info = load_model(path)
-            pred, cells = _final(model, data, info, bar)
-            table = per_sample_table(data, pred, rng, empty,
-                                     cells if dataset == "isbi2012" else None)
+            table = _table(dataset, data, _final(model, data, info, bar), rng, empty)
         summary = summarise(table, dataset, empty)
         row = {split: {c: summary[split][c] for c in SEED_COLS if c in summary[split]}
                for split in SPLITS}
@@ -204,6 +202,13 @@ def _final(model: Any, data: Prepared, info: Mapping[str, Any],
     cases = data.table["case_id"].to_numpy() if "case_id" in data.table else None
     pixels = postprocess.pixels(prob, cases, rng, post)
     return pixels, postprocess.to_cells(pixels, rng, post)
+
+
+def _table(dataset: str, data: Prepared, maps: tuple[np.ndarray, np.ndarray],
+           rng: tuple[float, float], empty: float) -> pd.DataFrame:
+    """``per_sample_table`` of ``_final``'s (pixel map, cell map): cell scores for ISBI only."""
+    pixels, cells = maps
+    return per_sample_table(data, pixels, rng, empty, cells if dataset == "isbi2012" else None)
 
 
 def _sample_std(values: np.ndarray) -> float | None:
