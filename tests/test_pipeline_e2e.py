@@ -15,6 +15,7 @@ import keras
 import numpy as np
 import pytest
 
+from segstudy.params import load_params
 from tests.conftest import SHARED_DATA, mirror_lgg_split_counts
 from tests.quick_project import quick_copy as _quick_copy
 from tests.quick_project import run as _run
@@ -43,7 +44,7 @@ def test_dag_runs_download_to_report_with_one_gan_node_per_data_set_and_metric(q
     proj, env = quick_project
     edges = _dag_edges(proj, env)
     nodes = {n for e in edges for n in e}
-    metrics = ("module", "squaring", "percent", "iou")
+    metrics = load_params(proj / "params.yaml")["gan"]["metrics"]
     assert {n for n in nodes if n.startswith("train_gan@")} == {
         f"train_gan@{ds}-{m}" for ds in ("isbi2012", "lgg") for m in metrics}
     for ds in ("isbi2012", "lgg"):

@@ -39,6 +39,13 @@ def section(params: Mapping[str, Any], paper: Mapping[str, Any], m: Mapping, inf
         f"{sum(pb['split'].values())} slices "
         f"(on a subset, such as the data mirror, the counts are scaled). IoU of a slice where both "
         f"masks are empty = {params['evaluate']['empty_iou']}.\n")
+    tr = params["train"]["lgg"]
+    per_epoch = ("the whole train split" if tr["steps_per_epoch"] is None
+                 else f"{tr['steps_per_epoch']} batches")
+    add(f"Paper B does not give its epochs. Ours are chosen by budget: {tr['epochs']} epochs of "
+        f"{per_epoch}"
+        f" (batch {tr['batch_size']}; `train.lgg`), so that the whole study fits one 90-minute "
+        "sitting on 2 CPU cores.\n")
     add("### Segmentation on the test split\n")
     add("Per patient first: most LGG slices are empty, and an empty slice predicted empty scores "
         f"{params['evaluate']['empty_iou']}, so the mean over all slices is carried by them. Dice "

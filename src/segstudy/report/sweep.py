@@ -82,5 +82,9 @@ def sweep_section(ds: str, m: Mapping, info: Mapping, sweep: list[str],
         parts = [f"vs {name}: " + seed_verdict(o, ref[k])
                  for k, name in (("unet", "U-Net alone"), ("control", "control"))]
         out.append(f"- GAN, target {mod.removeprefix('gan-')}: " + "; ".join(parts) + ".")
+    missing = [t for t in params["gan"]["metric_power"] if f"gan-{t}" not in sweep]
+    if missing:
+        out.append(f"- Not trained here (`gan.metrics`): {', '.join(missing)}. All four: "
+                   "`dvc exp run -S 'gan.metrics=[module,squaring,percent,iou]'`.")
     out.append("")
     return "\n".join(out) + "\n"
