@@ -46,10 +46,16 @@ VARIANTS = {  # name: what differs from the paper protocol (base 16, MSE, Adam 3
                                       "elastic_sigma": 4.0}},
     "per_image_w24": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
                       "normalise": "per_image", "base_filters": 24},
+    # validation scores and keeps the moving average of the weights (Adam's use_ema)
+    "per_image_ema": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
+                      "normalise": "per_image", "ema": 0.99},
+    "per_image_ema995": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
+                         "normalise": "per_image", "ema": 0.995},
 }
 BASE = {"loss": "mse", "lr": 3e-4, "cosine": False, "tumour_share": None, "base_filters": 16,
         "batch": 16, "normalise": None,  # normalise None = the prepared folder's norm.json
-        "augment": {}}  # what differs from AUGMENT
+        "augment": {},  # what differs from AUGMENT
+        "ema": None}    # momentum of the weights' moving average; None = none
 MODEL = {"depth": 4, "convs_per_block": 2, "batchnorm": True, "head": "conv_bn_lrelu",
          "dropout": 0.0, "leaky_alpha": 0.01, "output_activation": "sigmoid"}
 AUGMENT = {"flip": True, "rot90": False, "elastic": False, "affine": True,
@@ -132,12 +138,20 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
                                                  warmup_steps=len(batches))
           if cfg["cosine"] else cfg["lr"])
     model = build_unet(in_channels=data.channels, base_filters=cfg["base_filters"], **MODEL)
-    model.compile(keras.optimizers.Adam(lr), loss=make_loss(cfg["loss"], rng))
+    optimizer = keras.optimizers.Adam(lr, use_ema=cfg["ema"] is not None,
+                                      ema_momentum=cfg["ema"] or 0.99)
+    if cfg["ema"] is not None:
+        # fit() ends by writing the averages into the model; this probe calls fit once per
+        # epoch, so keep the raw weights training and swap the averages in to score them
+        optimizer.finalize_variable_values = lambda var_list: None
+    model.compile(optimizer, loss=make_loss(cfg["loss"], rng))
     val_x = np.asarray(data.images[val])
     history, best, best_weights = [], -1.0, None
     t0 = time.time()
     for epoch in range(epochs):
         fit = model.fit(batches, epochs=epoch + 1, initial_epoch=epoch, verbose=0)
+        if cfg["ema"] is not None:
+            _swap_ema(optimizer)  # the averages in: scored, and kept if best
         prob = predict_masks(model, val_x, data.norm, batch_size=64)
         row = {"epoch": epoch + 1, "loss": round(float(fit.history["loss"][-1]), 5),
                "seconds": round(time.time() - t0, 1), **scores(val_table, prob, masks[val])}
@@ -146,6 +160,8 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
         print(variant, seed, row, flush=True)
         if row["dice_per_patient"] > best:
             best, best_weights = row["dice_per_patient"], model.get_weights()
+        if cfg["ema"] is not None:
+            _swap_ema(optimizer)  # the raw weights back for the next epoch
     model.set_weights(best_weights)
     prob = predict_masks(model, val_x, data.norm, batch_size=64)
     flipped = predict_masks(model, val_x[:, :, ::-1], data.norm, batch_size=64)[:, :, ::-1]
@@ -160,6 +176,16 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
             "post_tta": {f"min{k}": scores(val_table, tta, masks[val], k)
                          for k in MIN_COMPONENT},
             "history": history, "wall_s": round(time.time() - t0, 1)}
+
+
+def _swap_ema(optimizer) -> None:
+    """Exchange the trained weights with their moving averages (as keras.callbacks.
+    SwapEMAWeights does on a non-TensorFlow backend); twice restores them."""
+    for var, avg in zip(optimizer._trainable_variables,
+                        optimizer._model_variables_moving_average, strict=True):
+        raw = var.numpy()
+        var.assign(avg)
+        avg.assign(raw)
 
 
 def _append(path: str, record: dict) -> None:
