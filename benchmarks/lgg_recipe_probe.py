@@ -49,13 +49,18 @@ VARIANTS = {  # name: what differs from the paper protocol (base 16, MSE, Adam 3
     # validation scores and keeps the moving average of the weights (Adam's use_ema)
     "per_image_ema": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
                       "normalise": "per_image", "ema": 0.99},
+    # each training slice's normalised channels scaled by U(0.7, 1.3) and shifted by
+    # U(-0.3, 0.3): what a large tumour does to the slice's own statistics
+    "per_image_intensity": {"loss": "bce_dice", "lr": 1e-3, "cosine": True,
+                            "tumour_share": 0.5, "normalise": "per_image", "intensity": 0.3},
     "per_image_ema995": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
                          "normalise": "per_image", "ema": 0.995},
 }
 BASE = {"loss": "mse", "lr": 3e-4, "cosine": False, "tumour_share": None, "base_filters": 16,
         "batch": 16, "normalise": None,  # normalise None = the prepared folder's norm.json
         "augment": {},  # what differs from AUGMENT
-        "ema": None}    # momentum of the weights' moving average; None = none
+        "ema": None,    # momentum of the weights' moving average; None = none
+        "intensity": None}  # half-width of the per-channel scale/shift jitter; None = none
 MODEL = {"depth": 4, "convs_per_block": 2, "batchnorm": True, "head": "conv_bn_lrelu",
          "dropout": 0.0, "leaky_alpha": 0.01, "output_activation": "sigmoid"}
 AUGMENT = {"flip": True, "rot90": False, "elastic": False, "affine": True,
@@ -131,8 +136,10 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
     val = data.indices("val")
     val_table = data.table.iloc[val].reset_index(drop=True)
     rng = mask_range(MODEL["output_activation"])
-    batches = TrainBatches(data, train, rng, cfg["batch"], {**AUGMENT, **cfg["augment"]}, seed,
-                           workers=4)
+    batch_cls = TrainBatches if cfg["intensity"] is None else _jittered(TrainBatches,
+                                                                         cfg["intensity"])
+    batches = batch_cls(data, train, rng, cfg["batch"], {**AUGMENT, **cfg["augment"]}, seed,
+                        workers=4)
     steps = len(batches) * epochs
     lr = (keras.optimizers.schedules.CosineDecay(0.0, steps, warmup_target=cfg["lr"],
                                                  warmup_steps=len(batches))
@@ -176,6 +183,22 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
             "post_tta": {f"min{k}": scores(val_table, tta, masks[val], k)
                          for k in MIN_COMPONENT},
             "history": history, "wall_s": round(time.time() - t0, 1)}
+
+
+def _jittered(base: type, width: float) -> type:
+    """``base`` whose batches get a random scale in [1 - width, 1 + width] and shift in
+    [-width, width] per slice and channel, after normalisation; seeded by (seed, step)."""
+
+    class Jittered(base):
+        def __getitem__(self, i: int):
+            x, y = super().__getitem__(i)
+            draw = int(self._draws[i])  # this step's epoch (already counted by the base)
+            r = np.random.default_rng([self.seed, draw, i, 7])
+            shape = (x.shape[0], 1, 1, x.shape[-1])
+            x = x * r.uniform(1 - width, 1 + width, shape) + r.uniform(-width, width, shape)
+            return x.astype(np.float32), y
+
+    return Jittered
 
 
 def _swap_ema(optimizer) -> None:
