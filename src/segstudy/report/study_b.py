@@ -43,9 +43,8 @@ def section(params: Mapping[str, Any], paper: Mapping[str, Any], m: Mapping, inf
     per_epoch = ("the whole train split" if tr["steps_per_epoch"] is None
                  else f"{tr['steps_per_epoch']} batches")
     add(f"Paper B does not give its epochs. Ours are chosen by budget: {tr['epochs']} epochs of "
-        f"{per_epoch}"
-        f" (batch {tr['batch_size']}; `train.lgg`), so that the whole study fits one 90-minute "
-        "sitting on 2 CPU cores.\n")
+        f"{per_epoch} (batch {tr['batch_size']}; `train.lgg`), so that the whole study fits one "
+        "90-minute sitting on 2 CPU cores.\n")
     add("### Segmentation on the test split\n")
     add("Per patient first: most LGG slices are empty, and an empty slice predicted empty scores "
         f"{params['evaluate']['empty_iou']}, so the mean over all slices is carried by them. Dice "

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from segstudy.config import METRIC_NAMES
 from segstudy.report.common import MODEL_NAMES
 from segstudy.report.verdict import verdict
 
@@ -82,9 +83,9 @@ def sweep_section(ds: str, m: Mapping, info: Mapping, sweep: list[str],
         parts = [f"vs {name}: " + seed_verdict(o, ref[k])
                  for k, name in (("unet", "U-Net alone"), ("control", "control"))]
         out.append(f"- GAN, target {mod.removeprefix('gan-')}: " + "; ".join(parts) + ".")
-    missing = [t for t in params["gan"]["metric_power"] if f"gan-{t}" not in sweep]
+    missing = [t for t in METRIC_NAMES if f"gan-{t}" not in sweep]
     if missing:
-        out.append(f"- Not trained here (`gan.metrics`): {', '.join(missing)}. All four: "
-                   "`dvc exp run -S 'gan.metrics=[module,squaring,percent,iou]'`.")
+        out.append(f"- Not trained here (`gan.metrics`): {', '.join(missing)}. All of them: "
+                   f"`dvc exp run -S 'gan.metrics=[{','.join(METRIC_NAMES)}]'`.")
     out.append("")
     return "\n".join(out) + "\n"
