@@ -53,8 +53,6 @@ VARIANTS = {  # name: what differs from the paper protocol (base 16, MSE, Adam 3
     # U(-0.3, 0.3): what a large tumour does to the slice's own statistics
     "per_image_intensity": {"loss": "bce_dice", "lr": 1e-3, "cosine": True,
                             "tumour_share": 0.5, "normalise": "per_image", "intensity": 0.3},
-    "per_image_ema995": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
-                         "normalise": "per_image", "ema": 0.995},
 }
 BASE = {"loss": "mse", "lr": 3e-4, "cosine": False, "tumour_share": None, "base_filters": 16,
         "batch": 16, "normalise": None,  # normalise None = the prepared folder's norm.json
