@@ -1,14 +1,16 @@
-"""DVC stage: evaluate one model (unet | control | gan-<metric> | a recipe's, e.g. strong) of
-one data set on every split of the data it was trained on, the published seed in full and
-every seed's summary."""
+"""DVC stage: evaluate one model (unet | control | gan-<metric> | gan-fair-<metric> | a recipe's,
+e.g. strong) of one data set on every split of the data it was trained on, the published seed
+in full and every seed's summary."""
 
 from segstudy import SegstudyError, layout, recipes
-from segstudy.config import METRIC_NAMES
+from segstudy.config import GAN_TARGETS, PAPER
 from segstudy.data.prepared import Prepared
 from segstudy.params import check_dataset, load_params, section
+from segstudy.recipes import GAN_FAIR, gan_model_name
 from segstudy.stage import run_stage
 
-MODELS = ("unet", "control", *(f"gan-{m}" for m in METRIC_NAMES))
+MODELS = ("unet", "control", *(gan_model_name(m, r) for r in (PAPER, GAN_FAIR)
+                                for m in GAN_TARGETS))
 
 
 def main(argv: list[str]) -> None:

@@ -17,6 +17,7 @@ def main(argv: list[str]) -> None:
     params = load_params()
     base = dict(section(params, f"train.{dataset}"))
     seeds = check_seeds(base.pop("seeds", None), f"train.{dataset}.seeds")
+    base.pop("ensemble", None)  # the control publishes its first seed, as the GAN does
     gan = section(params, f"gan.{dataset}")
     cfg = {**base, "loss": section(params, "control.loss"),
            "learning_rate": float(gan["g_learning_rate"]), "epochs": int(gan["epochs"]),

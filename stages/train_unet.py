@@ -1,8 +1,8 @@
 """DVC stage: train one data set's U-Net under a recipe (``segstudy.recipes``; default
 ``paper``), once per seed in the recipe's ``train.seeds`` →
-models/<dataset>/<name>-seeds/seed<S>.keras; the first seed also as
-models/<dataset>/<name>.keras, where <name> is ``unet`` for the paper's recipe, else the
-recipe's name (``strong``)."""
+models/<dataset>/<name>-seeds/seed<S>.keras; the first seed (with ``train.ensemble``: the
+average of all seeds) also as models/<dataset>/<name>.keras, where <name> is ``unet`` for the
+paper's recipe, else the recipe's name (``strong``)."""
 
 from pathlib import Path
 
@@ -19,6 +19,7 @@ def main(argv: list[str]) -> None:
     recipe = resolve(params, dataset, argv[1] if len(argv) > 1 else PAPER)
     train_cfg, name = dict(recipe.train), recipe.model_name
     seeds = check_seeds(train_cfg.pop("seeds", None), f"train.{dataset}.seeds")
+    averaged = bool(train_cfg.pop("ensemble", False)) and len(seeds) > 1
 
     def trainer():  # TensorFlow starts here, after the params are checked
         from segstudy.training.fit import train_unet
@@ -31,7 +32,15 @@ def main(argv: list[str]) -> None:
                 recall_floor=recipe.recall_floor, postprocess=recipe.postprocess, name=name)
         return one
 
-    seeded_stage(dataset, name, seeds, recipe.prepared, trainer)
+    def ensemble(seed_models: list[Path], out: Path) -> dict:
+        from segstudy.models.unet import mask_range
+        from segstudy.training.ensemble import publish_ensemble
+
+        return publish_ensemble(seed_models, out, recipe.prepared,
+                                mask_range(recipe.model["output_activation"]), train_cfg["tile"],
+                                recipe.recall_floor, recipe.postprocess, dataset)
+
+    seeded_stage(dataset, name, seeds, recipe.prepared, trainer, ensemble if averaged else None)
 
 
 if __name__ == "__main__":

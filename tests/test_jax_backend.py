@@ -64,10 +64,12 @@ unet = train_unet("lgg", a["prep"], model, train, seed=3, out_model=tmp / "unet.
                   live_dir=tmp / "live", resume_root=tmp / "resume", empty_iou=1.0)
 gan_cfg = {"metric": "iou", "metric_power": {"iou": 2}, "init": "unet", "d_steps": 1,
            "d_warmup_steps": 2, "perturb_max": 0.5, "precision": "mixed_bfloat16",
+           "replay": {"fraction": 0.5, "capacity": 8, "batch": 2},  # the fair recipe's set
+           "select_on": "quality",
            "supervised_weight": 0.0, "supervised_loss": "mse",
            "discriminator": {"base_filters": 2, "depth": 2, "convs_per_block": 1,
                              "batchnorm": False, "extra_convs": 1, "dense_units": 4,
-                             "leaky_alpha": 0.2},
+                             "leaky_alpha": 0.2, "spectral_norm": True},
            "epochs": 2, "steps_per_epoch": 3, "batch_size": 4,
            "g_learning_rate": 1e-3, "d_learning_rate": 1e-3}
 metric_gan = train_gan("lgg", a["prep"], model, train, gan_cfg, 3,

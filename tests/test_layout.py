@@ -62,7 +62,8 @@ def _declared_paths() -> set[str]:
 def _layout_paths() -> set[str]:
     params = _params()
     names = ["unet", "control", *params.get("recipes", {}),
-             *(f"gan-{m}" for m in params["gan"]["metrics"])]
+             *(f"gan-{m}" for m in params["gan"]["metrics"]),
+             *(f"gan-fair-{m}" for m in params["gan"].get("fair_metrics", []))]
     out: set[Path] = set()
     for ds in params["datasets"]:
         out |= {layout.raw(ds), layout.prepared(ds), layout.metrics_dir(ds)}
@@ -72,7 +73,8 @@ def _layout_paths() -> set[str]:
             out |= {model, layout.sidecar(model), layout.seeds_dir(model),
                     layout.discriminator(model), layout.curves(ds, name, 0).parent,
                     layout.eval_plots(ds, name), layout.metrics(ds, name),
-                    layout.per_sample(ds, name), layout.predictions(ds, name)}
+                    layout.per_sample(ds, name), layout.per_seed_sample(ds, name),
+                    layout.predictions(ds, name)}
     from segstudy.report.dashboard import CONFUSIONS, FIGURES
 
     out |= {layout.REPORT, *(layout.DASHBOARD / f for f in (*FIGURES, *CONFUSIONS.values()))}

@@ -57,6 +57,12 @@ def test_dag_runs_download_to_report_with_one_gan_node_per_data_set_and_metric(q
             assert (f"evaluate_gan@{ds}-{m}", "report") in edges
         assert (f"train_control@{ds}", f"evaluate@{ds}-control") in edges
         assert (f"evaluate@{ds}-unet", "report") in edges
+    fair = load_params(proj / "params.yaml")["gan"]["fair_metrics"]
+    for m in fair:  # the fair recipe: ISBI only, from the same U-Net seeds
+        assert ("train_unet@isbi2012", f"train_gan_fair@isbi2012-{m}") in edges
+        assert (f"train_gan_fair@isbi2012-{m}", f"evaluate_gan_fair@isbi2012-{m}") in edges
+        assert (f"evaluate_gan_fair@isbi2012-{m}", "report") in edges
+    assert not any(n.startswith("train_gan_fair@lgg") for n in nodes)
 
 
 def test_quick_models_load_and_predict_masks_of_the_input_size(quick_project):
@@ -191,3 +197,25 @@ def test_narrowing_gan_metrics_trains_only_what_is_missing(quick_project):
     report = (proj / "report" / "REPORT.md").read_text()
     assert "`gan.metric=iou` was not trained" in report and "target percent" in report
     assert "target iou" not in report
+
+
+def test_report_has_the_fair_recipe_table_with_verdicts_over_seeds_and_slices(quick_project):
+    proj, _ = quick_project
+    report = (proj / "report" / "REPORT.md").read_text()
+    fair = report.split("## Study A under a fair recipe (MetricGAN+)")[1].split("\n## ")[0]
+    for row in ("U-Net alone", "control", "paper GAN, target iou", "fair GAN, target iou",
+                "fair GAN, target vrand", "over seeds Δ", "over slices Δ",
+                "test slices (mean over 2 seeds)", "isbi_d_vs_truth.png"):
+        assert row in fair, row
+    pairs = np.load(proj / "models" / "isbi2012" / "gan-fair-vrand-seeds" /
+                    "seed42.d_vs_truth.npz")
+    assert pairs["judged_kept"].shape == pairs["truth_kept"].shape == (4,)  # 4 val slices
+
+
+def test_a_fair_recipe_change_retrains_only_the_fair_gans(quick_project):
+    proj, env = quick_project
+    out = _run([sys.executable, "-m", "segstudy.quick", "gan.fair.replay.fraction=0"], proj, env)
+    ran = set(re.findall(r"Running stage '([^']+)'", out))
+    assert ran and all(s.startswith(("train_gan_fair@", "evaluate_gan_fair@", "report"))
+                       for s in ran), ran
+    assert {"train_gan_fair@isbi2012-iou", "train_gan_fair@isbi2012-vrand"} <= ran

@@ -114,3 +114,28 @@ def test_the_strong_isbi_recipe_chooses_its_cell_steps_by_rand_error(tmp_path: P
     assert post["chosen_on"] == "val" and 0.0 <= post["val_rand_error"] <= 1.0
     plain = post["tried"]["tta_dihedral=False,thin=False,threshold=0.5,min_cell=0,watershed_h=0.0"]
     assert post["val_rand_error"] <= plain, "a step is kept only where it helps"
+
+
+def test_the_fair_gan_recipe_changes_only_what_gan_fair_lists():
+    from segstudy.recipes import gan_config, gan_model_name
+
+    paper, fair = (gan_config(PARAMS, "isbi2012", "vrand", r) for r in ("paper", "fair"))
+    over = PARAMS["gan"]["fair"]
+    assert paper["replay"]["fraction"] == 0 and fair["replay"] == over["replay"]
+    assert fair["discriminator"]["spectral_norm"] and not paper["discriminator"]["spectral_norm"]
+    assert fair["discriminator"]["base_filters"] == paper["discriminator"]["base_filters"]
+    assert fair["g_learning_rate"] == paper["g_learning_rate"]  # the schedule, inherited
+    assert fair["epochs"] == over["isbi2012"]["epochs"] and fair["metric"] == "vrand"
+    assert gan_model_name("iou") == "gan-iou" and gan_model_name("iou", "fair") == "gan-fair-iou"
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("d_steps", 0, "gan.fair.d_steps: expected a positive integer"),
+    ("replay", {"fraction": 2, "capacity": 8, "batch": 4}, "gan.fair.replay.fraction"),
+    ("bogus", 1, "gan.fair.bogus: unknown setting"),
+])
+def test_a_bad_fair_gan_setting_is_refused_naming_its_key(key, value, message):
+    params = copy.deepcopy(PARAMS)
+    params["gan"]["fair"][key] = value
+    with pytest.raises(SegstudyError, match=message):
+        check_params(params)

@@ -18,7 +18,10 @@ from typing import Any
 from segstudy import DATASETS, SegstudyError
 
 LOSS_NAMES = ("mse", "bce", "dice", "bce_dice", "soft_iou")
-METRIC_NAMES = ("module", "squaring", "percent", "iou")
+METRIC_NAMES = ("module", "squaring", "percent", "iou")  # paper A's four (its tables' columns)
+# what the GAN's discriminator may regress: paper A's four, and ``vrand`` (1 − adapted Rand error
+# of the cells, segstudy.metrics.cell_agreement), a cell-level score no loss can optimise
+GAN_TARGETS = (*METRIC_NAMES, "vrand")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16")  # auto: segstudy.precision
 OUTPUT_ACTIVATIONS = ("tanh", "sigmoid")
 HEADS = ("plain", "conv_bn_lrelu")
@@ -125,7 +128,9 @@ TRAIN = {"seeds": list_of(integer), "loss": one_of(*LOSS_NAMES),
          "steps_per_epoch": optional(positive_int), "tile": optional(positive_int),
          "precision": one_of(*PRECISIONS), "augment": AUGMENT,
          "schedule": one_of(*SCHEDULES), "positive_share": optional(share),
-         "select_on": one_of(*SELECT_ON)}
+         "select_on": one_of(*SELECT_ON),
+         # the published model: the first seed (false, the default) or the seeds' average
+         "ensemble": (boolean, "optional")}
 GAN_SCHEDULE = {"epochs": positive_int, "steps_per_epoch": positive_int,
                 "batch_size": positive_int, "g_learning_rate": positive_number,
                 "d_learning_rate": positive_number}
@@ -149,17 +154,23 @@ SCHEMA: dict[str, Any] = {
     "evaluate": {"empty_iou": fraction,
                  "lgg": {"recall_floor": fraction, "postprocess": one_of(*POSTPROCESS)}},
     "gan": {
-        "metric": one_of(*METRIC_NAMES), "metrics": list_of(one_of(*METRIC_NAMES)),
-        "metric_power": {name: positive_number for name in METRIC_NAMES},
+        "metric": one_of(*GAN_TARGETS), "metrics": list_of(one_of(*GAN_TARGETS)),
+        "metric_power": {name: positive_number for name in GAN_TARGETS},
         "init": one_of(*GAN_INITS), "supervised_weight": non_negative_number,
         "supervised_loss": one_of(*LOSS_NAMES), "d_steps": positive_int,
         "d_warmup_steps": non_negative_int, "perturb_max": fraction,
         "precision": one_of(*PRECISIONS),
-        "discriminator": {"base_filters": positive_int, "depth": positive_int,
-                          "convs_per_block": positive_int, "batchnorm": boolean,
-                          "extra_convs": non_negative_int, "dense_units": positive_int,
-                          "leaky_alpha": non_negative_number},
+        "replay": {"fraction": fraction, "capacity": non_negative_int, "batch": positive_int},
+        "select_on": one_of("iou", "quality"),  # the generator kept: best val IoU or target
+        "discriminator": {"spectral_norm": boolean, "base_filters": positive_int,
+                          "depth": positive_int, "convs_per_block": positive_int,
+                          "batchnorm": boolean, "extra_convs": non_negative_int,
+                          "dense_units": positive_int, "leaky_alpha": non_negative_number},
         "<ds>": GAN_SCHEDULE,
+        # MetricGAN+'s recipe beside the paper's, and the targets trained under it: only what
+        # differs from the keys above, checked merged (check_gan_fair)
+        "fair_metrics": (list_of(one_of(*GAN_TARGETS)), "optional"),
+        "fair": (anything, "optional"),
     },
     "control": {"loss": one_of(*LOSS_NAMES)},
     "bench": {"time_to_quality": {"max_epochs": positive_int}},
@@ -215,7 +226,22 @@ def check_params(params: Mapping[str, Any]) -> Mapping[str, Any]:
                     raise SegstudyError(f"params.yaml: train.{ds}.augment.{key}: missing; "
                                         f"{flag}: true needs it")
     check_recipes(params)
+    check_gan_fair(params)
     return params
+
+
+def check_gan_fair(params: Mapping[str, Any]) -> None:
+    """``gan.fair``: every key a ``gan`` setting, valid once merged over the paper's."""
+    gan = params["gan"]
+    fair = gan.get("fair")
+    if fair is None:
+        return
+    if not isinstance(fair, Mapping):
+        raise _fail("gan.fair", "expected a mapping of gan settings", fair)
+    own = ("fair", "fair_metrics")
+    schema = {k: v for k, v in SCHEMA["gan"].items() if k not in own}
+    merged = merge({k: v for k, v in gan.items() if k not in own}, fair)
+    _walk(merged, schema, "gan.fair", tuple(params["datasets"]))
 
 
 PAPER = "paper"  # the recipe of the sections themselves (segstudy.recipes)

@@ -124,8 +124,15 @@ def evaluate(dataset: str, model_name: str, prepared: str | Path, model_path: st
             np.savez_compressed(fh, **quantised)
     with atomic_path(out_dir / layout.per_sample(dataset, model_name).name) as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")
-    result["over_seeds"] = over_seeds(dataset, data, Path(model_path), rng, empty, table, bar)
+    tables: dict[int, pd.DataFrame] = {}
+    result["over_seeds"] = over_seeds(dataset, data, Path(model_path), rng, empty, table, bar,
+                                      tables)
     bar.close()
+    seed_cols = [c for c in ("sample_id", "case_id", "split", "iou", "dice", "rand_error", "vi")
+                 if c in table]
+    with atomic_path(out_dir / layout.per_seed_sample(dataset, model_name).name) as tmp:
+        pd.concat([t[seed_cols].assign(seed=s) for s, t in tables.items()]).to_csv(
+            tmp, index=False, float_format="%.6g")
     write_json(out_dir / layout.metrics(dataset, model_name).name, result)
     return result
 
@@ -135,13 +142,15 @@ SEED_COLS = ("module", "squaring", "percent", "iou", "dice", "rand_error", "vi",
 
 
 def over_seeds(dataset: str, data: Prepared, model_path: Path, rng: tuple[float, float],
-               empty: float, primary: pd.DataFrame, bar: Progress | None = None
-               ) -> dict[str, Any]:
+               empty: float, primary: pd.DataFrame, bar: Progress | None = None,
+               tables: dict[int, pd.DataFrame] | None = None) -> dict[str, Any]:
     """Every seed of the configuration (``<model>-seeds/seed<S>.keras``) scored like the primary
     model; mean and sample standard deviation (ddof 1; ``None`` for a single seed) per split and
-    column, plus the train − test IoU gap."""
+    column, plus the train − test IoU gap. ``tables``, if given, receives each seed's
+    per-slice table."""
     paths = _seed_paths(model_path)
-    primary_seed = int(read_sidecar(model_path)["seed"])
+    published = read_sidecar(model_path)  # an ensemble is no one seed: score every seed
+    primary_seed = None if published.get("ensemble_of") else int(published["seed"])
     per_seed: dict[str, dict[str, Any]] = {}
     for path in paths:
         if int(path.stem.removeprefix("seed")) == primary_seed:  # scored already
@@ -149,6 +158,8 @@ def over_seeds(dataset: str, data: Prepared, model_path: Path, rng: tuple[float,
         else:
             model, info = load_model(path)
             table = _table(dataset, data, _final(model, data, info, bar), rng, empty)
+        if tables is not None:
+            tables[int(path.stem.removeprefix("seed"))] = table
         summary = summarise(table, dataset, empty)
         row = {split: {c: summary[split][c] for c in SEED_COLS if c in summary[split]}
                for split in SPLITS}

@@ -144,12 +144,14 @@ def pad_to_multiple(x: np.ndarray, multiple: int) -> tuple[np.ndarray, tuple[int
 
 def size_multiple(model: Any) -> int:
     """What the model's input height and width must divide by: 2 ** its 2× poolings (a U-Net of
-    depth d: 2**d), read from the model itself, so a depth-5 model pads to 32, not 16."""
+    depth d: 2**d), read from the model itself, so a depth-5 model pads to 32, not 16; for a
+    model of models (an ensemble) the largest of its members'."""
     import keras
 
-    pools = [layer for layer in getattr(model, "layers", ())
-             if isinstance(layer, keras.layers.MaxPooling2D)]
-    return int(np.prod([layer.pool_size[0] for layer in pools])) if pools else 1
+    layers = getattr(model, "layers", ())
+    pools = [layer for layer in layers if isinstance(layer, keras.layers.MaxPooling2D)]
+    own = int(np.prod([layer.pool_size[0] for layer in pools])) if pools else 1
+    return max([own, *(size_multiple(m) for m in layers if isinstance(m, keras.Model))])
 
 
 def predict_masks(model: Any, images: np.ndarray, norm: Mapping[str, Any],

@@ -43,6 +43,7 @@ def sidecar(model_path: Path) -> Path:
 
 
 DISCRIMINATOR = ".discriminator.keras"  # a GAN's D, beside its generator <model>.keras
+D_VS_TRUTH = ".d_vs_truth.npz"  # a GAN's D against the true quality on val (first, kept epoch)
 
 
 def discriminator(model_path: Path) -> Path:
@@ -73,6 +74,11 @@ def metrics(dataset: str, name: str) -> Path:
 
 def per_sample(dataset: str, name: str) -> Path:
     return metrics_dir(dataset) / f"{name}_per_sample.csv"
+
+
+def per_seed_sample(dataset: str, name: str) -> Path:
+    """Every seed's scores per slice (the report's paired verdicts over seeds × slices)."""
+    return metrics_dir(dataset) / f"{name}_per_seed_sample.csv"
 
 
 def predictions(dataset: str, name: str) -> Path:

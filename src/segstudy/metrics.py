@@ -31,6 +31,7 @@ from segstudy import config
 
 MaskRange = tuple[float, float]
 METRIC_NAMES = config.METRIC_NAMES
+HOST_ONLY = ("vrand",)  # targets computed in numpy only (connected components), not in-graph
 
 
 def _axes(x: Any) -> tuple[int, ...]:
@@ -104,10 +105,17 @@ def quality(
 
     module → 1 - module / (hi - lo); squaring → 1 - squaring / (hi - lo)^2;
     percent → percent / 100; iou → iou, ``empty`` where both masks are empty (the study's
-    ``evaluate.empty_iou``). Study A's Table 2 uses ``iou`` with power 2.
+    ``evaluate.empty_iou``); vrand → :func:`cell_agreement` (numpy only: ``xp`` must be
+    numpy). Study A's Table 2 uses ``iou`` with power 2.
     """
-    if name not in METRIC_NAMES:
-        raise ValueError(f"unknown metric {name!r}; choose one of {', '.join(METRIC_NAMES)}")
+    if name not in config.GAN_TARGETS:
+        raise ValueError(f"unknown metric {name!r}; choose one of "
+                         f"{', '.join(config.GAN_TARGETS)}")
+    if name == "vrand":
+        if xp is not np:
+            raise ValueError("vrand counts connected components: numpy arrays only")
+        value = cell_agreement(pred, target, mask_range, empty)
+        return value**power if power != 1 else value
     span = mask_range[1] - mask_range[0]
     extra = {"empty": empty} if name == "iou" else {}
     value = METRICS[name](pred, target, mask_range, xp=xp, **extra)
@@ -140,3 +148,22 @@ def region_scores(pred: np.ndarray, target: np.ndarray, mask_range: MaskRange) -
     are, _, _ = adapted_rand_error(true_cells, pred_cells)
     split, merge = variation_of_information(true_cells, pred_cells, ignore_labels=(0,))
     return {"rand_error": float(are), "vi": float(split + merge)}
+
+
+def cell_agreement(pred: np.ndarray, target: np.ndarray, mask_range: MaskRange,
+                   empty: float = 1.0) -> np.ndarray:
+    """``1 − adapted Rand error`` of the cells (:func:`region_scores`) per sample, 0..1, higher =
+    better: the GAN's cell-level target ``vrand`` (Arganda-Carreras et al. 2015's V_rand is
+    the F-score this error is one minus). A sample without true cells scores ``empty`` when
+    no cell is predicted either, else 0.
+    """
+    pred, target = np.asarray(pred), np.asarray(target)
+    if pred.ndim == 4:
+        pred, target = pred[..., 0], target[..., 0]
+    out = np.empty(len(pred), np.float32)
+    for i, (p, t) in enumerate(zip(pred, target, strict=True)):
+        if not (binarise(t, mask_range) > 0).any():
+            out[i] = empty if not (binarise(p, mask_range) > 0).any() else 0.0
+        else:
+            out[i] = 1.0 - region_scores(p, t, mask_range)["rand_error"]
+    return out

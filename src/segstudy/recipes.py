@@ -75,3 +75,32 @@ def recipe_of_model(params: Mapping[str, Any], dataset: str, model_name: str) ->
     (``unet`` and the GAN / control models all start from the paper's recipe)."""
     return resolve(params, dataset, model_name if model_name in names(params, dataset)[1:]
                    else PAPER)
+
+
+GAN_FAIR = "fair"  # the GAN recipe of ``gan.fair`` (issue 37), beside the paper's
+
+
+def gan_config(params: Mapping[str, Any], dataset: str, metric: str,
+               recipe: str = PAPER) -> dict[str, Any]:
+    """The GAN's settings for one data set and target: ``gan.<key>`` shared by both data sets,
+    ``gan.<dataset>`` (the schedule) over them, and for ``recipe="fair"`` the keys of
+    ``gan.fair`` merged over that (its ``<dataset>`` mapping over the schedule)."""
+    from segstudy import DATASETS
+
+    gan = params["gan"]
+    shared = {k: v for k, v in gan.items()
+              if k not in (*DATASETS, "metric", "metrics", GAN_FAIR, "fair_metrics")}
+    cfg = {**shared, **gan[dataset], "metric": metric}
+    if recipe == PAPER:
+        return cfg
+    if recipe != GAN_FAIR or not gan.get(GAN_FAIR):
+        raise SegstudyError(f"params.yaml: gan.{recipe}: not defined; GAN recipes: paper"
+                            + (", fair" if gan.get(GAN_FAIR) else ""))
+    over = gan[GAN_FAIR]
+    return merge(cfg, {**{k: v for k, v in over.items() if k not in DATASETS},
+                       **over.get(dataset, {})})
+
+
+def gan_model_name(metric: str, recipe: str = PAPER) -> str:
+    """``gan-<metric>`` for the paper's GAN recipe, ``gan-<recipe>-<metric>`` otherwise."""
+    return f"gan-{metric}" if recipe == PAPER else f"gan-{recipe}-{metric}"

@@ -15,8 +15,8 @@ from typing import Any
 
 from segstudy import layout
 from segstudy.io import atomic_path
+from segstudy.report import fair_gan, study_a, study_b
 from segstudy.report import recipes as recipe_report
-from segstudy.report import study_a, study_b
 from segstudy.report.common import (
     DATASETS_SHOWN,
     MODEL_NAMES,
@@ -60,6 +60,7 @@ def render(params: Mapping[str, Any], paper: Mapping[str, Any], fig_dir: Path) -
         "`src/segstudy/report/paper_numbers.yaml`. Δ = ours − paper.\n")
 
     add(study_a.section(params, paper, m, info, fig_dir, gan_metric, fallback_note, sweep))
+    add(fair_gan.fair_section(params, fig_dir))
     add(study_b.section(params, paper, m, info, fig_dir, gan_metric, sweep))
     add(recipe_report.lgg_section(params, paper, fig_dir))
     add(recipe_report.isbi_section(params, paper, fig_dir))

@@ -15,7 +15,7 @@ import numpy as np
 import yaml
 
 from segstudy import SegstudyError, layout
-from segstudy.config import METRIC_NAMES
+from segstudy.config import GAN_TARGETS
 from segstudy.data.split import SPLITS
 from segstudy.params import choice
 
@@ -85,9 +85,9 @@ def versions() -> str:
 def table2_metric(gan: Mapping[str, Any]) -> tuple[str, str | None]:
     """The discriminator target Table 2 shows: ``gan.metric`` when it was trained, else the first
     of ``gan.metrics`` (with a note saying so). A name that is no metric fails here."""
-    trained = [choice(m, METRIC_NAMES, "gan.metrics")
+    trained = [choice(m, GAN_TARGETS, "gan.metrics")
                for m in gan.get("metrics") or [gan["metric"]]]
-    metric = choice(gan["metric"], METRIC_NAMES, "gan.metric")
+    metric = choice(gan["metric"], GAN_TARGETS, "gan.metric")
     if metric in trained:
         return metric, None
     return trained[0], (f"`gan.metric={metric}` was not trained (`gan.metrics={trained}`): "

@@ -6,7 +6,11 @@ Each ``train_step``:
 1. D steps (``d_steps``): D is fitted by MSE to the *true* quality (``segstudy.metrics.quality``,
    the function evaluation uses) of three masks per image: G's current output, the ground
    truth (quality 1) and a perturbed ground truth (a random fraction of pixels flipped), so
-   D sees the whole range and not only G's neighbourhood.
+   D sees the whole range and not only G's neighbourhood. With a replay set
+   (``replay_capacity`` > 0, MetricGAN+'s "historical set"), a fourth term: ``replay_batch``
+   past outputs of G drawn from the set with the quality they had, so D does not forget
+   where G has been; after the D steps, ``round(replay_fraction * batch)`` (at least one) of
+   this step's outputs enter the set, oldest out first.
 2. One G step: ``mean((D(G(x), x) - 1)^2) + supervised_weight * supervised_loss(y, G(x))``;
    ``supervised_weight = 0`` is the paper's pure metric objective. For the first
    ``d_warmup_steps`` steps G's learning rate is 0: an untrained D would otherwise send G
@@ -14,6 +18,10 @@ Each ``train_step``:
 
 Logged: ``g_loss``, ``d_loss``, ``d_error`` (mean |D − true quality| on G's outputs) and
 ``quality`` (mean true quality of G's outputs in the batch).
+
+A target in ``segstudy.metrics.HOST_ONLY`` (``vrand``: cells are connected components) is
+computed by numpy on the host inside the step (``tf.numpy_function`` / ``jax.pure_callback``):
+D still learns it by regression, and G's only gradient is D's.
 """
 
 from __future__ import annotations
@@ -24,13 +32,31 @@ from typing import Any
 import keras
 from keras import ops
 
-from segstudy.metrics import METRIC_NAMES, quality
+from segstudy.config import GAN_TARGETS
+from segstudy.metrics import HOST_ONLY, quality
 from segstudy.params import choice
 
 
 def check_metric(name: str) -> str:
     """A discriminator target's name, refused like any other choice (``params.choice``)."""
-    return choice(name, METRIC_NAMES, "gan.metric")
+    return choice(name, GAN_TARGETS, "gan.metric")
+
+
+def host_quality(fn: Callable[[Any, Any], Any], mask: Any, target: Any) -> Any:
+    """``fn(mask, target)`` (numpy in, one float32 per sample out) on backend tensors, inside
+    a traced training step of either backend."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        out = tf.numpy_function(fn, [mask, target], tf.float32, stateful=False)
+        return tf.reshape(out, tf.shape(mask)[:1])
+    if backend == "jax":
+        import jax
+
+        shape = jax.ShapeDtypeStruct((mask.shape[0],), "float32")
+        return jax.pure_callback(fn, shape, mask, target)
+    return ops.convert_to_tensor(fn(ops.convert_to_numpy(mask), ops.convert_to_numpy(target)))
 
 
 class _OptimizerPair:
@@ -57,6 +83,7 @@ class MetricGAN(keras.Model):
                  supervised_loss: Callable[[Any, Any], Any] | None = None,
                  supervised_weight: float = 0.0, d_steps: int = 1,
                  perturb_max: float = 0.5, seed: int = 0, empty_iou: float = 1.0,
+                 replay_fraction: float = 0.0, replay_capacity: int = 0, replay_batch: int = 4,
                  **kwargs: Any):
         super().__init__(**kwargs)
         self.seed_generator = keras.random.SeedGenerator(seed)
@@ -66,6 +93,8 @@ class MetricGAN(keras.Model):
         self.empty_iou = float(empty_iou)  # the IoU target of an empty mask on an empty truth
         self.supervised_loss, self.supervised_weight = supervised_loss, float(supervised_weight)
         self.d_steps, self.perturb_max = int(d_steps), float(perturb_max)
+        self.replay_fraction, self.replay_batch = float(replay_fraction), int(replay_batch)
+        self.replay_capacity = int(replay_capacity) if replay_fraction > 0 else 0
         self.trackers = {k: keras.metrics.Mean(name=k)
                          for k in ("g_loss", "d_loss", "d_error", "quality")}
 
@@ -87,8 +116,56 @@ class MetricGAN(keras.Model):
     def call(self, x: Any, training: bool = False) -> Any:
         return self.generator(x, training=training)
 
+    def build_replay(self, mask_shape: tuple[int, ...], input_shape: tuple[int, ...],
+                     batch_size: int) -> None:
+        """The replay set's variables (saved and restored with the model's weights, so a resumed
+        run keeps its history): masks, their inputs, their true quality, and how many were
+        written. Call once, with one sample's shapes and the batch size, before ``fit``."""
+        if not self.replay_capacity:
+            return
+        cap = self.replay_capacity
+        self.replay_k = max(1, round(self.replay_fraction * batch_size))  # written per step
+
+        def var(shape: tuple[int, ...], name: str, dtype: str = "float32") -> Any:
+            return self.add_weight(shape=shape, initializer="zeros", trainable=False,
+                                   name=name, dtype=dtype)
+        self.replay_masks = var((cap, *mask_shape), "replay_masks")
+        self.replay_inputs = var((cap, *input_shape), "replay_inputs")
+        self.replay_quality = var((cap,), "replay_quality")
+        self.replay_written = var((), "replay_written", "int32")
+
+    def remember(self, x: Any, fake: Any, q_fake: Any) -> None:
+        """Write the first ``round(replay_fraction * batch_size)`` (≥ 1) of this step's outputs
+        into the replay set's ring (the batch is in random order already)."""
+        if not self.replay_capacity:
+            return
+        k = self.replay_k
+        at = ops.expand_dims((self.replay_written + ops.arange(k, dtype="int32"))
+                             % self.replay_capacity, -1)
+        rows = ops.arange(k, dtype="int32") % ops.shape(fake)[0]  # a short last batch repeats
+        for var, new in ((self.replay_masks, fake), (self.replay_inputs, x),
+                         (self.replay_quality, q_fake)):
+            var.assign(ops.scatter_update(var, at, ops.cast(ops.take(new, rows, axis=0),
+                                                            var.dtype)))
+        self.replay_written.assign(self.replay_written + k)
+
+    def replayed(self) -> tuple[Any, Any, Any, Any]:
+        """``replay_batch`` past (mask, input, quality) drawn uniformly from the filled part of
+        the set, and 1.0 once anything was written (else 0.0: the term is off)."""
+        filled = ops.minimum(self.replay_written, self.replay_capacity)
+        draw = keras.random.uniform((self.replay_batch,), seed=self.seed_generator)
+        idx = ops.cast(draw * ops.cast(ops.maximum(filled, 1), "float32"), "int32")
+        idx = ops.minimum(idx, ops.maximum(filled - 1, 0))
+        return (ops.take(self.replay_masks, idx, axis=0), ops.take(self.replay_inputs, idx, axis=0),
+                ops.take(self.replay_quality, idx, axis=0),
+                ops.cast(filled > 0, "float32"))
+
     def true_quality(self, mask: Any, target: Any) -> Any:
         """Per-sample target for D: the evaluation's metric, mapped to [0, 1], to ``power``."""
+        if self.metric in HOST_ONLY:
+            return host_quality(
+                lambda m, t: quality(self.metric, m, t, self.mask_range, self.power,
+                                     empty=self.empty_iou).astype("float32"), mask, target)
         return quality(self.metric, mask, target, self.mask_range, self.power, xp=ops,
                        empty=self.empty_iou)
 
@@ -113,8 +190,13 @@ class MetricGAN(keras.Model):
         d_fake = self.judge(fake, x, training=True)
         d_real = self.judge(y, x, training=True)
         d_pert = self.judge(pert, x, training=True)
-        return (ops.mean(ops.square(d_fake - q_fake)) + ops.mean(ops.square(d_real - 1.0))
-                + ops.mean(ops.square(d_pert - q_pert))) / 3.0
+        loss = (ops.mean(ops.square(d_fake - q_fake)) + ops.mean(ops.square(d_real - 1.0))
+                + ops.mean(ops.square(d_pert - q_pert)))
+        if not self.replay_capacity:
+            return loss / 3.0
+        masks, inputs, q_old, on = self.replayed()
+        d_old = self.judge(masks, ops.cast(inputs, x.dtype), training=True)
+        return (loss + on * ops.mean(ops.square(d_old - q_old))) / (3.0 + on)
 
     def g_loss(self, x: Any, y: Any) -> tuple[Any, Any]:
         """G's loss (D's verdict pushed to 1, plus the optional supervised term) and G's mask."""
@@ -152,6 +234,7 @@ class MetricGAN(keras.Model):
             d_vars = self.discriminator.trainable_variables
             grads = tape.gradient(d_loss, d_vars)
             self.d_optimizer.apply_gradients(zip(grads, d_vars, strict=True))
+        self.remember(x, fake, q_fake)
         with tf.GradientTape() as tape:
             g_loss, fake = self.g_loss(x, y)
         g_vars = self.generator.trainable_variables
@@ -204,6 +287,7 @@ class MetricGAN(keras.Model):
                 self.d_optimizer, self.discriminator,
                 lambda: (self.d_loss(x, y, fake, q_fake, pert, q_pert), None),  # noqa: B023
                 values)
+        _, values = run(lambda: self.remember(x, fake, q_fake), values)
         g_loss, fake, values = step(self.g_optimizer, self.generator,
                                     lambda: self.g_loss(x, y), values)
         logs, values = run(lambda: self._log(g_loss, d_loss, fake, q_fake, x, y), values)
