@@ -43,7 +43,7 @@ def sidecar(model_path: Path) -> Path:
 
 
 DISCRIMINATOR = ".discriminator.keras"  # a GAN's D, beside its generator <model>.keras
-D_VS_TRUTH = ".d_vs_truth.npz"  # a GAN's D against the true quality on val (first, kept epoch)
+D_VS_TRUTH = ".d_vs_truth.npz"  # a GAN's D against the true quality on val (start, kept epoch)
 
 
 def discriminator(model_path: Path) -> Path:

@@ -74,8 +74,8 @@ def d_at_kept(name: str, info: Mapping[str, Any]) -> dict[str, tuple[float | Non
 
 def d_vs_truth_figure(names: list[str], path: Path) -> str:
     """A panel per GAN: D's verdict against the true quality of G's val outputs, every seed,
-    at the first selectable epoch (grey) and the kept epoch (colour); the diagonal is a D that
-    has learnt the metric."""
+    at the start (end of D's warm-up, G not yet moved: grey) and at the kept epoch (colour);
+    the diagonal is a D that has learnt the metric."""
     fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 4), squeeze=False)
     for ax, name in zip(axes[0], names, strict=True):
         files = sorted(layout.seeds_dir(layout.model(DS, name)).glob(f"seed*{layout.D_VS_TRUTH}"))
@@ -83,7 +83,7 @@ def d_vs_truth_figure(names: list[str], path: Path) -> str:
         for k, f in enumerate(files):
             with np.load(f) as z:
                 ax.scatter(z["truth_first"], z["judged_first"], s=8, color="0.7", marker="x",
-                           label="first epoch" if k == 0 else None)
+                           label="start (G not yet moved)" if k == 0 else None)
                 ax.scatter(z["truth_kept"], z["judged_kept"], s=10, color=f"C{k}",
                            label=f"{f.name.split('.')[0]}, kept epoch")
                 both = np.concatenate([z["truth_first"], z["truth_kept"], z["judged_first"],
@@ -143,8 +143,8 @@ def fair_section(params: Mapping[str, Any], fig_dir: Path) -> str:
                            f"over slices {slice_verdict(g, ref, col, up)}.")
     figure = d_vs_truth_figure([*paper_gans, *fair_gans], fig_dir / "isbi_d_vs_truth.png")
     out.append(f"\n![D against the truth]({Path(figure).name})\n")
-    out.append("*D's verdict against the true quality of G's validation outputs, first selectable "
-               "epoch (grey) and kept epoch (colour), every seed. On the diagonal D has learnt "
-               "the metric; a D error above the spread of G's quality cannot rank G's "
-               "outputs.*\n")
+    out.append("*D's verdict against the true quality of G's validation outputs at the start "
+               "(D warmed up, G not yet moved: grey) and at the kept epoch (colour), every "
+               "seed. On the diagonal D has learnt the metric; a D error above the spread of "
+               "G's quality cannot rank G's outputs.*\n")
     return "\n".join(out) + "\n"

@@ -80,16 +80,17 @@ class GanScorer:
                 "quality_sd": float(np.std(truth)), "d_corr": corr}
 
 
-def d_vs_truth(pairs_dir: Path, first: int, kept: int, out: Path) -> None:
-    """One file with D's verdicts and the true quality on val at the first selectable epoch
-    (D trained, G about to move) and at the kept epoch (``segstudy.report`` draws them)."""
+def d_vs_truth(pairs_dir: Path, start: int, kept: int, out: Path) -> None:
+    """One file with D's verdicts and the true quality on val at the ``start`` epoch (the last
+    of D's warm-up, G not yet moved; epoch 1 without a warm-up) and at the kept epoch
+    (``segstudy.report`` draws them)."""
     parts = {}
-    for tag, epoch in (("first", first), ("kept", kept)):
+    for tag, epoch in (("first", start), ("kept", kept)):
         with np.load(pairs_dir / f"epoch{epoch}.npz") as f:
             parts.update({f"judged_{tag}": f["judged"], f"truth_{tag}": f["truth"]})
     with atomic_path(out) as tmp:
         with open(tmp, "wb") as fh:
-            np.savez(fh, epochs=np.array([first, kept]), **parts)
+            np.savez(fh, epochs=np.array([start, kept]), **parts)
 
 
 def train_gan(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
@@ -152,7 +153,7 @@ def train_gan(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
 
     d_errors = _logged(run.live_dir, "val_d_error")
     best_epoch = run.keep.state()["epoch"]
-    d_vs_truth(pairs, first, best_epoch, run.state / f"final{layout.D_VS_TRUTH}")
+    d_vs_truth(pairs, max(1, first - 1), best_epoch, run.state / f"final{layout.D_VS_TRUTH}")
     gan.load_weights(run.keep.weights)
     with atomic_path(run.state / f"final{layout.DISCRIMINATOR}") as tmp:
         gan.discriminator.save(tmp)
