@@ -52,6 +52,7 @@ def lgg_section(params: Mapping[str, Any], paper: Mapping[str, Any], fig_dir: Pa
         info = load_json(layout.sidecar(layout.model("lgg", name)))
         table = pd.read_csv(layout.per_sample("lgg", name))
         s.append(_rule_and_post(name, info, table))
+        s.append(_members(name, info, load_json(layout.metrics("lgg", name))))
         pat = per_patient(table, empty)
         scores[f"`{name}`"] = {sp: pat.loc[pat["split"] == sp, "dice"].to_numpy()
                                for sp in ("val", "test")}
@@ -85,6 +86,19 @@ def _rule_and_post(name: str, info: Mapping[str, Any], table: pd.DataFrame) -> s
         lines.append(f"| {split} | {d['tp']} | {d['tn']} | {d['fn']} | {d['fp']} | "
                      f"{c['recall']:.3f} | {c['precision']:.3f} |")
     return "\n".join(lines) + "\n"
+
+
+def _members(name: str, info: Mapping[str, Any], m: Mapping[str, Any]) -> str:
+    """For a published average of seeds (``train.ensemble``): each seed alone beside it."""
+    if not info.get("ensemble_of"):
+        return ""
+    alone = ", ".join(f"seed {seed} {fmt(row['val']['dice_per_patient'])} / "
+                      f"{fmt(row['test']['dice_per_patient'])}"
+                      for seed, row in m["over_seeds"]["per_seed"].items())
+    return (f"`{name}` is the average of {len(info['ensemble_of'])} seeds' outputs "
+            f"({', '.join(info['ensemble_of'])}): Dice per patient val / test "
+            f"{fmt(m['val']['dice_per_patient'])} / {fmt(m['test']['dice_per_patient'])}; "
+            f"each seed alone: {alone}.\n")
 
 
 def _worst(name: str, table: pd.DataFrame, pat: pd.DataFrame, fig_dir: Path) -> str:
