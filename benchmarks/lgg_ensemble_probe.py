@@ -24,17 +24,6 @@ import numpy as np
 from scipy import stats
 
 
-def averaged(models: list, name: str):
-    """One Keras model whose output is the mean of ``models``' outputs (same input shape)."""
-    import keras
-
-    inp = keras.Input(shape=models[0].input_shape[1:])
-    members = [keras.Model(m.inputs[0], m.outputs[0], name=f"member{i}")
-               for i, m in enumerate(models)]
-    outs = [keras.layers.Activation("linear", dtype="float32")(m(inp)) for m in members]
-    return keras.Model(inp, keras.layers.Average()(outs), name=name)
-
-
 def score(model, data, idx, rng, recall_floor: float) -> dict:
     from segstudy import postprocess
     from segstudy.data.prepared import to_mask_scale
@@ -95,6 +84,7 @@ def main() -> None:
 
     from segstudy.data.prepared import Prepared
     from segstudy.inference import load_model
+    from segstudy.training.ensemble import average  # the stage's own averaging
 
     data = Prepared(args.prepared)
     idx = data.indices("val")
@@ -105,7 +95,7 @@ def main() -> None:
     configs = {n: models[n] for n in names}
     for k in range(2, len(names) + 1):
         for combo in itertools.combinations(names, k):
-            configs["+".join(combo)] = averaged([models[n] for n in combo], "_".join(combo))
+            configs["+".join(combo)] = average([models[n] for n in combo], "_".join(combo))
     if args.configs:
         configs = {k: v for k, v in configs.items() if k in args.configs}
     results = {}

@@ -28,21 +28,12 @@ from segstudy.drawing import save
 from segstudy.io import read_live_series
 from segstudy.recipes import GAN_FAIR, gan_config, gan_model_name
 from segstudy.report.common import MODEL_NAMES, load_json
-from segstudy.report.sweep import mean_std
+from segstudy.report.sweep import mean_std, seed_verdict
 from segstudy.report.verdict import verdict
 
 DS = "isbi2012"
 COLS = (("iou", "IoU ↑", True), ("rand_error", "adapted Rand error ↓", False),
         ("vi", "VI ↓", False))
-
-
-def seed_pairs(a: Mapping[str, Any], b: Mapping[str, Any], col: str,
-               higher_is_better: bool) -> str:
-    """``a`` against ``b`` on test ``col``, paired by seed (``evaluate``'s ``over_seeds``)."""
-    seeds = sorted(set(a["per_seed"]) & set(b["per_seed"]), key=int)
-    return verdict([a["per_seed"][s]["test"][col] for s in seeds],
-                   [b["per_seed"][s]["test"][col] for s in seeds], "seeds",
-                   higher_is_better=higher_is_better)
 
 
 def slice_verdict(a: str, b: str, col: str, higher_is_better: bool) -> str:
@@ -139,7 +130,7 @@ def fair_section(params: Mapping[str, Any], fig_dir: Path) -> str:
         for ref, ref_name in (("unet", "U-Net alone"), ("control", "control")):
             for col, title, up in COLS[:2]:
                 out.append(f"- {g} vs {ref_name}, {title[:-2]}: over seeds "
-                           f"{seed_pairs(m[g]['over_seeds'], m[ref]['over_seeds'], col, up)}; "
+                           f"{seed_verdict(m[g]['over_seeds'], m[ref]['over_seeds'], col, up)}; "
                            f"over slices {slice_verdict(g, ref, col, up)}.")
     figure = d_vs_truth_figure([*paper_gans, *fair_gans], fig_dir / "isbi_d_vs_truth.png")
     out.append(f"\n![D against the truth]({Path(figure).name})\n")

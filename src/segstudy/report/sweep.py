@@ -28,13 +28,14 @@ def mean_std(mean: float | None, std: float | None, nd: int = 3) -> str:
     return f"{mean:.{nd}f}" + (f" ± {std:.{nd}f}" if std is not None else "")
 
 
-def seed_verdict(a: Mapping[str, Any], b: Mapping[str, Any], col: str = "iou") -> str:
+def seed_verdict(a: Mapping[str, Any], b: Mapping[str, Any], col: str = "iou",
+                 higher_is_better: bool = True) -> str:
     """Two configurations' test ``col`` paired by seed (``evaluate``'s ``over_seeds``), judged
     by the report's one rule (``segstudy.report.verdict``)."""
     seeds = sorted(set(a["per_seed"]) & set(b["per_seed"]), key=int)
     return verdict([a["per_seed"][s]["test"][col] for s in seeds],
                    [b["per_seed"][s]["test"][col] for s in seeds],
-                   "seeds")
+                   "seeds", higher_is_better=higher_is_better)
 
 
 def info_over_seeds(info: Mapping, key: str) -> tuple[float | None, float | None]:
