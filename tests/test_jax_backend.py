@@ -30,7 +30,8 @@ from segstudy.training.gan import MetricGAN, train_gan
 
 a = json.loads(sys.argv[1])
 tmp = Path(a["tmp"])
-out = {"backend": keras.backend.backend()}
+import jax
+out = {"backend": keras.backend.backend(), "platforms": sorted({d.platform for d in jax.devices()})}
 
 # GAN steps with G frozen: D alone learns, so its error on G's masks must fall; G unchanged.
 keras.utils.set_random_seed(0)
@@ -92,12 +93,14 @@ def test_unet_and_gan_train_under_jax_without_tensorflow(tmp_path: Path):
     arg = json.dumps({"tmp": str(tmp_path), "prep": str(proj / "data/prepared/lgg"),
                       "model": TINY_MODEL, "train": TINY_TRAIN})
     env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(ROOT / "src"),
-           "JAX_PLATFORMS": "cpu"}
+           # cpu by default; a lent GPU machine sets SEGSTUDY_TEST_JAX_PLATFORMS=cuda
+           "JAX_PLATFORMS": os.environ.get("SEGSTUDY_TEST_JAX_PLATFORMS", "cpu")}
     proc = subprocess.run([sys.executable, "-c", CHILD, arg], env=env, capture_output=True,
                           text=True, timeout=2400)  # JAX compiles every shape: ~12 min here
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = json.loads(proc.stdout.split("RESULT", 1)[1])
     assert out["backend"] == "jax"
+    print("child:", json.dumps(out))
     assert out["d_error_after"] < 0.5 * out["d_error_before"]
     assert out["g_kernels_unchanged"]
     assert out["gan_moved_generator"]

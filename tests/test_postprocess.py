@@ -51,6 +51,9 @@ class _Mirror:
     def __call__(self, x, training=False):
         return (x[..., :1] - x[..., :1].min()) / (np.ptp(x[..., :1]) + 1e-9)
 
+    def predict(self, x, batch_size, verbose=0):  # as keras.Model.predict: batch by batch
+        return np.concatenate([self(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
+
 
 def test_choose_keeps_a_step_only_when_it_beats_the_plain_output():
     images = np.zeros((4, 16, 16, 3), np.uint8)

@@ -139,3 +139,12 @@ def test_a_bad_fair_gan_setting_is_refused_naming_its_key(key, value, message):
     params["gan"]["fair"][key] = value
     with pytest.raises(SegstudyError, match=message):
         check_params(params)
+
+
+def test_the_fair_report_says_when_the_replay_set_is_off():
+    from segstudy.report.fair_gan import replay_phrase
+
+    on = replay_phrase({"fraction": 0.2, "capacity": 256, "batch": 4})
+    assert "256 past outputs" in on and "4 of them" in on
+    assert replay_phrase({"fraction": 0.0, "capacity": 256, "batch": 4}).startswith("no replay")
+    assert replay_phrase({"fraction": 0.2, "capacity": 0, "batch": 4}).startswith("no replay")

@@ -29,7 +29,7 @@ from segstudy.patients import per_patient, split_means
 from segstudy.progress import Progress
 
 log = logging.getLogger(__name__)
-PROGRESS_CHUNK = 64  # slices per progress update; a multiple of predict_masks' batch of 8
+PROGRESS_CHUNK = 64  # slices per progress update; a multiple of predict_masks' batches (8, 32)
 
 
 def per_sample_table(data: Prepared, pred: np.ndarray, rng: tuple[float, float],
@@ -92,11 +92,20 @@ def evaluate(dataset: str, model_name: str, prepared: str | Path, model_path: st
     unlabelled = Path(prepared) / "unlabelled.npy"
     n_unl = len(np.load(unlabelled, mmap_mode="r")) if unlabelled.is_file() else 0
     post = postprocess.settings(info)
-    # test-time averaging: a pass per mirrored / rotated copy
-    passes = 8 if post["tta_dihedral"] else 2 if post["tta_flip"] else 1
+    # An average of seeds outputs the mean of their outputs: one pass per seed serves both the
+    # average and that seed alone (when the seed's own test-time averaging is the same).
+    members = sorted(info.get("ensemble_of") or [])
+    shared = {path: None for path in seed_paths} if members == sorted(
+        p.stem for p in seed_paths) else {}
+    passes = 8 if post["tta_dihedral"] else 2 if post["tta_flip"] else 1  # one per copy
     bar = Progress(len(data.images) * len(seed_paths) * passes + n_unl,
                    f"evaluate {dataset}/{model_name}", "slice")
-    maps = _final(model, data, info, bar)
+    if shared:
+        for path in seed_paths:
+            shared[path] = _probability(load_model(path)[0], data, info["norm"], post, bar)
+        maps = _maps(_mean(list(shared.values())), data, info)
+    else:
+        maps = _final(model, data, info, bar)
     table = _table(dataset, data, maps, rng, empty)
     result: dict[str, Any] = {"dataset": dataset, "model": model_name, "postprocess": post,
                               "mask_range": list(rng), "empty_iou": empty,
@@ -126,7 +135,7 @@ def evaluate(dataset: str, model_name: str, prepared: str | Path, model_path: st
         table.to_csv(tmp, index=False, float_format="%.6g")
     tables: dict[int, pd.DataFrame] = {}
     result["over_seeds"] = over_seeds(dataset, data, Path(model_path), rng, empty, table, bar,
-                                      tables)
+                                      tables, {p: (_tta(post), v) for p, v in shared.items()})
     bar.close()
     seed_cols = [c for c in ("sample_id", "case_id", "split", "iou", "dice", "rand_error", "vi")
                  if c in table]
@@ -143,11 +152,14 @@ SEED_COLS = ("module", "squaring", "percent", "iou", "dice", "rand_error", "vi",
 
 def over_seeds(dataset: str, data: Prepared, model_path: Path, rng: tuple[float, float],
                empty: float, primary: pd.DataFrame, bar: Progress | None = None,
-               tables: dict[int, pd.DataFrame] | None = None) -> dict[str, Any]:
+               tables: dict[int, pd.DataFrame] | None = None,
+               shared: Mapping[Path, tuple[tuple[bool, bool], np.ndarray]] | None = None,
+               ) -> dict[str, Any]:
     """Every seed of the configuration (``<model>-seeds/seed<S>.keras``) scored like the primary
     model; mean and sample standard deviation (ddof 1; ``None`` for a single seed) per split and
     column, plus the train − test IoU gap. ``tables``, if given, receives each seed's
-    per-slice table."""
+    per-slice table; ``shared`` holds seeds' outputs already computed (path → ((tta_flip,
+    tta_dihedral), output)), used where the seed's own test-time averaging is the same."""
     paths = _seed_paths(model_path)
     published = read_sidecar(model_path)  # an ensemble is no one seed: score every seed
     primary_seed = None if published.get("ensemble_of") else int(published["seed"])
@@ -156,8 +168,12 @@ def over_seeds(dataset: str, data: Prepared, model_path: Path, rng: tuple[float,
         if int(path.stem.removeprefix("seed")) == primary_seed:  # scored already
             table = primary
         else:
-            model, info = load_model(path)
-            table = _table(dataset, data, _final(model, data, info, bar), rng, empty)
+            info = read_sidecar(path)
+            tta, prob = (shared or {}).get(path, (None, None))
+            if prob is None or tta != _tta(postprocess.settings(info)):
+                prob = _probability(load_model(path)[0], data, info["norm"],
+                                    postprocess.settings(info), bar)
+            table = _table(dataset, data, _maps(prob, data, info), rng, empty)
         if tables is not None:
             tables[int(path.stem.removeprefix("seed"))] = table
         summary = summarise(table, dataset, empty)
@@ -197,22 +213,46 @@ def _final(model: Any, data: Prepared, info: Mapping[str, Any],
     """The model's pixel map and cell map on every slice under its sidecar's post-processing
     (``segstudy.postprocess``: test-time averaging, clean-up per slice or volume, then the cell
     steps; the two maps are one array when there are no cell steps)."""
-    post = postprocess.settings(info)
-    rng = tuple(info["mask_range"])
+    return _maps(_probability(model, data, info["norm"], postprocess.settings(info), bar),
+                 data, info)
+
+
+def _maps(prob: np.ndarray, data: Prepared,
+          info: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """(pixel map, cell map) of a model output under the sidecar's steps after the model."""
+    post, rng = postprocess.settings(info), tuple(info["mask_range"])
+    cases = data.table["case_id"].to_numpy() if "case_id" in data.table else None
+    pixels = postprocess.pixels(prob, cases, rng, post)
+    return pixels, postprocess.to_cells(pixels, rng, post)
+
+
+def _tta(post: Mapping[str, Any]) -> tuple[bool, bool]:
+    return bool(post["tta_flip"]), bool(post["tta_dihedral"])
+
+
+def _mean(outputs: list[np.ndarray]) -> np.ndarray:
+    """The seeds' mean as ``training.ensemble.average`` computes it (sum in order, then /n)."""
+    total = outputs[0].copy()
+    for out in outputs[1:]:
+        total += out
+    return total / np.float32(len(outputs))
+
+
+def _probability(model: Any, data: Prepared, norm: Mapping[str, Any],
+                 post: Mapping[str, Any], bar: Progress | None) -> np.ndarray:
+    """The model's output on every slice under the test-time averaging of ``post``."""
     if post["tta_dihedral"]:
-        prob = postprocess.probability(model, np.asarray(data.images), info["norm"], 8, False,
+        prob = postprocess.probability(model, np.asarray(data.images), norm, 8, False,
                                        True)
         if bar is not None:
             bar.update(len(prob) * 8)
     else:
-        prob = _predict(model, data.images, info["norm"], bar)
+        prob = _predict(model, data.images, norm, bar)
         if post["tta_flip"]:
             mirrored = _predict(model, np.ascontiguousarray(np.asarray(data.images)[:, :, ::-1]),
-                                info["norm"], bar)
+                                norm, bar)
             prob = (prob + mirrored[:, :, ::-1]) / 2
-    cases = data.table["case_id"].to_numpy() if "case_id" in data.table else None
-    pixels = postprocess.pixels(prob, cases, rng, post)
-    return pixels, postprocess.to_cells(pixels, rng, post)
+    return prob
 
 
 def _table(dataset: str, data: Prepared, maps: tuple[np.ndarray, np.ndarray],

@@ -30,6 +30,8 @@ import numpy as np
 from segstudy import SegstudyError, layout
 from segstudy.data.prepared import normalise
 
+PIXELS_PER_BATCH = 32 * 128 * 128  # predict_masks: small images batch up to this many pixels
+PREDICT_CHUNK = 16  # batches normalised and padded at a time (memory bound)
 MAX_INPUT_SIZE = 4096  # pixels per side; a larger square is a corrupt sidecar, not a model
 SIDECAR_KEYS = ("dataset", "in_channels", "norm", "mask_range", "input_size", "decision")
 
@@ -158,14 +160,19 @@ def predict_masks(model: Any, images: np.ndarray, norm: Mapping[str, Any],
                   batch_size: int = 8, multiple: int | None = None) -> np.ndarray:
     """Model output (N, H, W) float32 on the mask scale for uint8 images (N, H, W, C); the one
     inference path (training's validation, evaluate, predict). Images are reflect-padded to
-    ``multiple`` (default: :func:`size_multiple` of the model) and the output cropped back."""
-    import keras
+    ``multiple`` (default: :func:`size_multiple` of the model) and the output cropped back.
 
+    Runs Keras' compiled ``predict`` in batches of ``batch_size`` images, or more where the
+    images are small (up to ``PIXELS_PER_BATCH`` pixels): at 128² that is 1.8× the throughput
+    of eager calls of 8 with the same output (``docs/benchmarks.md``)."""
     multiple = multiple or size_multiple(model)
+    if not len(images):
+        return np.zeros((0, *images.shape[1:3]), np.float32)
+    batch = max(int(batch_size), PIXELS_PER_BATCH // int(np.prod(images.shape[1:3])))
     out = []
-    for start in range(0, len(images), batch_size):
-        x, (h, w) = pad_to_multiple(normalise(np.asarray(images[start : start + batch_size]), norm),
-                                    multiple)
-        y = keras.ops.convert_to_numpy(model(x, training=False))
+    for start in range(0, len(images), batch * PREDICT_CHUNK):  # bounds the float copy
+        x, (h, w) = pad_to_multiple(
+            normalise(np.asarray(images[start : start + batch * PREDICT_CHUNK]), norm), multiple)
+        y = np.asarray(model.predict(x, batch_size=batch, verbose=0))
         out.append(y[:, :h, :w, 0].astype(np.float32))
-    return np.concatenate(out) if out else np.zeros((0, *images.shape[1:3]), np.float32)
+    return np.concatenate(out)

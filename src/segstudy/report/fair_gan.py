@@ -89,6 +89,14 @@ def d_vs_truth_figure(names: list[str], path: Path) -> str:
     return save(fig, path)
 
 
+def replay_phrase(replay: Mapping[str, Any]) -> str:
+    """How D remembers G's past outputs under ``gan.<recipe>.replay``, in words."""
+    if float(replay["fraction"]) > 0 and int(replay["capacity"]) > 0:
+        return (f"a replay set of {replay['capacity']} past outputs of G with their true scores "
+                f"({replay['batch']} of them in every D step)")
+    return "no replay set (`replay.fraction` 0: D sees only this step's outputs)"
+
+
 def fair_section(params: Mapping[str, Any], fig_dir: Path) -> str:
     """The fair recipe's table, verdicts and D-vs-truth figure ('' without ``gan.fair``)."""
     if not params["gan"].get(GAN_FAIR) or not params["gan"].get("fair_metrics"):
@@ -100,11 +108,10 @@ def fair_section(params: Mapping[str, Any], fig_dir: Path) -> str:
     info = {r: load_json(layout.sidecar(layout.model(DS, r))) for r in rows}
     cfg = gan_config(params, DS, params["gan"]["fair_metrics"][0], GAN_FAIR)
     updates = int(cfg["epochs"]) * int(cfg["steps_per_epoch"]) - int(cfg["d_warmup_steps"])
+    memory = replay_phrase(cfg["replay"])
     out = ["## Study A under a fair recipe (MetricGAN+)\n",
            f"The paper's recipe gives D one step per G step and no memory. This one (`gan.fair`): "
-           f"{cfg['d_steps']} D steps per G step, a replay set of "
-           f"{cfg['replay']['capacity']} past outputs of G with their true scores "
-           f"({cfg['replay']['batch']} of them in every D step), spectral norm in D: "
+           f"{cfg['d_steps']} D steps per G step, {memory}, spectral norm in D: "
            f"{cfg['discriminator']['spectral_norm']}, {updates} G updates at "
            f"{cfg['g_learning_rate']:g} after {cfg['d_warmup_steps']} steps of D alone. G starts "
            "from the same U-Net seeds as the paper's GAN and the control. Target `vrand` = "
