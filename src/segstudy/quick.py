@@ -22,6 +22,7 @@ QUICK_OVERRIDES = {
     "train.isbi2012.seeds": "[42,43]",  # two seeds: the mean ± std path runs
     "train.lgg.seeds": "[42]",
     "gan.metrics": "[percent,iou]",  # two targets exercise the matrix at half the cost
+    "gan.fair_metrics": "[iou,vrand]",  # both fair targets, the default's and the queued one
     "train.isbi2012.epochs": 2,
     "train.isbi2012.steps_per_epoch": 2,
     "train.isbi2012.batch_size": 4,
