@@ -31,6 +31,17 @@ def test_an_ensemble_outputs_the_mean_of_its_members():
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
+def test_evaluate_scores_an_ensemble_from_its_seeds_outputs_as_the_ensemble_computes_them():
+    from segstudy.evaluate import mean_of_seeds
+
+    members = _members(3)
+    x = np.random.default_rng(1).normal(size=(2, 16, 16, 3)).astype("float32")
+    outputs = [keras.ops.convert_to_numpy(m(x))[..., 0] for m in members]
+    published = keras.ops.convert_to_numpy(average(members)(x))[..., 0]
+    np.testing.assert_allclose(mean_of_seeds(outputs), published, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(mean_of_seeds(outputs), outputs[0], atol=1e-4)  # not one seed
+
+
 def test_a_published_ensemble_loads_in_safe_mode_with_its_own_tumour_rule(tmp_path: Path):
     raw = write_lgg(tmp_path / "raw", cases=4, slices=6).parent
     prepared = tmp_path / "prepared"

@@ -69,10 +69,10 @@ def test_disabled_progress_prints_nothing():
     assert log.getvalue() == ""
 
 
-def test_evaluate_in_chunks_gives_bit_identical_masks_to_one_call():
+def test_evaluate_counts_every_model_pass_and_averages_the_mirrored_image_once():
     import keras
 
-    from segstudy.evaluate import PROGRESS_CHUNK, _predict
+    from segstudy.evaluate import _probability
     from segstudy.inference import predict_masks
 
     keras.utils.set_random_seed(0)
@@ -80,15 +80,23 @@ def test_evaluate_in_chunks_gives_bit_identical_masks_to_one_call():
                               keras.layers.Conv2D(4, 3, padding="same"),
                               keras.layers.BatchNormalization(),
                               keras.layers.Conv2D(1, 3, padding="same", activation="tanh")])
-    images = np.random.default_rng(0).integers(0, 256, (PROGRESS_CHUNK * 2 + 7, 16, 16, 1),
-                                               dtype=np.uint8)
+    images = np.random.default_rng(0).integers(0, 256, (71, 16, 16, 1), dtype=np.uint8)
     norm = {"mode": "range", "mean": [127.5], "std": [127.5]}
+
+    class Data:  # what _probability reads of a Prepared
+        pass
+
+    data = Data()
+    data.images = images
     log = io.StringIO()
-    bar = Progress(len(images), "evaluate", "slice", stream=log)
-    chunked = _predict(model, images, norm, bar)
+    bar = Progress(2 * len(images), "evaluate", "slice", stream=log)
+    got = _probability(model, data, norm, {"tta_flip": True, "tta_dihedral": False}, bar)
     bar.close()
-    np.testing.assert_array_equal(chunked, predict_masks(model, images, norm))
-    assert log.getvalue().splitlines()[-1].startswith(f"evaluate: {len(images)}/{len(images)}")
+    plain = predict_masks(model, images, norm)
+    mirrored = predict_masks(model, np.ascontiguousarray(images[:, :, ::-1]), norm)
+    np.testing.assert_allclose(got, (plain + mirrored[:, :, ::-1]) / 2, rtol=0, atol=1e-6)
+    assert not np.allclose(got, plain, atol=1e-4)  # the mirrored pass counted
+    assert log.getvalue().splitlines()[-1].startswith(f"evaluate: {2 * len(images)}/")
 
 
 def test_training_shows_each_epochs_batches_with_an_eta_in_four_plain_lines():

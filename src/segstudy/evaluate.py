@@ -29,7 +29,6 @@ from segstudy.patients import per_patient, split_means
 from segstudy.progress import Progress
 
 log = logging.getLogger(__name__)
-PROGRESS_CHUNK = 64  # slices per progress update; a multiple of predict_masks' batches (8, 32)
 
 
 def per_sample_table(data: Prepared, pred: np.ndarray, rng: tuple[float, float],
@@ -80,7 +79,7 @@ def evaluate(dataset: str, model_name: str, prepared: str | Path, model_path: st
              cfg: Mapping[str, Any], out_dir: str | Path, pred_path: str | Path,
              live_dir: str | Path) -> dict[str, Any]:
     data = Prepared(prepared)
-    model, info = load_model(model_path)
+    info = read_sidecar(model_path)
     if int(info.get("in_channels", -1)) != data.channels or info.get("dataset") != dataset:
         raise SegstudyError(
             f"{model_path}: trained on {info.get('dataset')} ({info.get('in_channels')} channels),"
@@ -97,13 +96,14 @@ def evaluate(dataset: str, model_name: str, prepared: str | Path, model_path: st
     members = sorted(info.get("ensemble_of") or [])
     shared = {path: None for path in seed_paths} if members == sorted(
         p.stem for p in seed_paths) else {}
-    passes = 8 if post["tta_dihedral"] else 2 if post["tta_flip"] else 1  # one per copy
-    bar = Progress(len(data.images) * len(seed_paths) * passes + n_unl,
+    bar = Progress(len(data.images) * len(seed_paths) * _passes(post) + n_unl,
                    f"evaluate {dataset}/{model_name}", "slice")
+    # The published model is loaded only where it is used (an average of seeds is not).
+    model = None if shared and not n_unl else load_model(model_path)[0]
     if shared:
         for path in seed_paths:
             shared[path] = _probability(load_model(path)[0], data, info["norm"], post, bar)
-        maps = _maps(_mean(list(shared.values())), data, info)
+        maps = _maps(mean_of_seeds(list(shared.values())), data, info)
     else:
         maps = _final(model, data, info, bar)
     table = _table(dataset, data, maps, rng, empty)
@@ -127,7 +127,8 @@ def evaluate(dataset: str, model_name: str, prepared: str | Path, model_path: st
     quantised = {"labelled": _to_uint8(maps[1], rng)}  # the cells: what predict writes
     if n_unl:
         unl = np.load(unlabelled, mmap_mode="r")
-        quantised["unlabelled"] = _to_uint8(_predict(model, unl, info["norm"], bar), rng)
+        quantised["unlabelled"] = _to_uint8(predict_masks(model, unl, info["norm"]), rng)
+        bar.update(len(unl))
     with atomic_path(pred_path) as tmp:
         with open(tmp, "wb") as fh:
             np.savez_compressed(fh, **quantised)
@@ -196,18 +197,6 @@ def _seed_paths(model_path: Path) -> list[Path]:
     return paths
 
 
-def _predict(model: Any, images: np.ndarray, norm: Mapping[str, Any],
-             bar: Progress | None) -> np.ndarray:
-    """``predict_masks`` in chunks so progress can be shown; a chunk is a whole number of
-    ``predict_masks``' batches, so the model sees exactly the batches of one call."""
-    out = []
-    for start in range(0, len(images), PROGRESS_CHUNK):
-        out.append(predict_masks(model, images[start : start + PROGRESS_CHUNK], norm))
-        if bar is not None:
-            bar.update(len(out[-1]))
-    return np.concatenate(out) if out else predict_masks(model, images, norm)
-
-
 def _final(model: Any, data: Prepared, info: Mapping[str, Any],
            bar: Progress | None) -> tuple[np.ndarray, np.ndarray]:
     """The model's pixel map and cell map on every slice under its sidecar's post-processing
@@ -230,8 +219,14 @@ def _tta(post: Mapping[str, Any]) -> tuple[bool, bool]:
     return bool(post["tta_flip"]), bool(post["tta_dihedral"])
 
 
-def _mean(outputs: list[np.ndarray]) -> np.ndarray:
-    """The seeds' mean as ``training.ensemble.average`` computes it (sum in order, then /n)."""
+def _passes(post: Mapping[str, Any]) -> int:
+    """Model passes per slice under ``post``'s test-time averaging (for progress counts)."""
+    return 8 if post["tta_dihedral"] else 2 if post["tta_flip"] else 1
+
+
+def mean_of_seeds(outputs: list[np.ndarray]) -> np.ndarray:
+    """The seeds' mean output as the published ensemble (``training.ensemble.average``)
+    computes it: summed in seed order, then divided by their number."""
     total = outputs[0].copy()
     for out in outputs[1:]:
         total += out
@@ -240,18 +235,12 @@ def _mean(outputs: list[np.ndarray]) -> np.ndarray:
 
 def _probability(model: Any, data: Prepared, norm: Mapping[str, Any],
                  post: Mapping[str, Any], bar: Progress | None) -> np.ndarray:
-    """The model's output on every slice under the test-time averaging of ``post``."""
-    if post["tta_dihedral"]:
-        prob = postprocess.probability(model, np.asarray(data.images), norm, 8, False,
-                                       True)
-        if bar is not None:
-            bar.update(len(prob) * 8)
-    else:
-        prob = _predict(model, data.images, norm, bar)
-        if post["tta_flip"]:
-            mirrored = _predict(model, np.ascontiguousarray(np.asarray(data.images)[:, :, ::-1]),
-                                norm, bar)
-            prob = (prob + mirrored[:, :, ::-1]) / 2
+    """The model's output on every slice under the test-time averaging of ``post``: the one
+    averaging rule, ``postprocess.probability``."""
+    prob = postprocess.probability(model, np.asarray(data.images), norm, 8,
+                                   bool(post["tta_flip"]), bool(post["tta_dihedral"]))
+    if bar is not None:
+        bar.update(len(prob) * _passes(post))
     return prob
 
 
