@@ -68,3 +68,9 @@ def quick_params_committed(proj: Path, env: dict[str, str]) -> None:
     (proj / "dvc.lock").unlink(missing_ok=True)
     for cmd in (["git", "add", "-A"], ["git", "commit", "-qm", "quick settings"]):
         run(cmd, proj, env)
+
+
+def locked_stages(proj: Path) -> dict:
+    """The stages of ``proj``'s ``dvc.lock``: what DVC recorded of the last run there (a quick
+    run is a temporary experiment, so ``params.yaml`` does not say what it used; this does)."""
+    return yaml.safe_load((proj / "dvc.lock").read_text())["stages"]

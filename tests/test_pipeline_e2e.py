@@ -17,6 +17,7 @@ import pytest
 
 from segstudy.params import load_params
 from tests.conftest import SHARED_DATA, mirror_lgg_split_counts
+from tests.quick_project import locked_stages
 from tests.quick_project import quick_copy as _quick_copy
 from tests.quick_project import run as _run
 
@@ -41,12 +42,8 @@ def _dag_edges(proj: Path, env: dict[str, str]) -> set[tuple[str, str]]:
 
 
 def _last_run_gan(proj: Path) -> dict:
-    """The ``gan`` params the workspace's report was made with (``dvc.lock``): ``make quick``
-    runs as a temporary experiment and leaves ``params.yaml`` as it was."""
-    import yaml
-
-    lock = yaml.safe_load((proj / "dvc.lock").read_text())
-    return lock["stages"]["report"]["params"]["params.yaml"]["gan"]
+    """The ``gan`` params the workspace's report was made with."""
+    return locked_stages(proj)["report"]["params"]["params.yaml"]["gan"]
 
 
 def test_dag_runs_download_to_report_with_one_gan_node_per_data_set_and_metric(quick_project):

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
 from tests.conftest import SHARED_DATA, mirror_lgg_split_counts
-from tests.quick_project import quick_copy
+from tests.quick_project import locked_stages, quick_copy
 
 pytestmark = pytest.mark.skipif(not (SHARED_DATA / "lgg").is_dir(),
                                 reason=f"data mirror {SHARED_DATA} not present")
@@ -33,7 +32,7 @@ def test_one_branch_of_the_dag_runs_from_download_to_metrics(tmp_path: Path):
 
     assert not (proj / "models/isbi2012").exists(), "only the named branch runs"
     # DVC recorded what this run wrote (the copied dvc.lock came from another run)
-    lock = yaml.safe_load((proj / "dvc.lock").read_text())["stages"]
+    lock = locked_stages(proj)
     recorded = {o["path"]: o["md5"] for o in lock["evaluate@lgg-unet"]["outs"]}
     written = (proj / "metrics/lgg/unet.json").read_bytes()
     assert recorded["metrics/lgg/unet.json"] == hashlib.md5(written).hexdigest()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -82,15 +83,10 @@ def test_evaluate_counts_every_model_pass_and_averages_the_mirrored_image_once()
                               keras.layers.Conv2D(1, 3, padding="same", activation="tanh")])
     images = np.random.default_rng(0).integers(0, 256, (71, 16, 16, 1), dtype=np.uint8)
     norm = {"mode": "range", "mean": [127.5], "std": [127.5]}
-
-    class Data:  # what _probability reads of a Prepared
-        pass
-
-    data = Data()
-    data.images = images
     log = io.StringIO()
     bar = Progress(2 * len(images), "evaluate", "slice", stream=log)
-    got = _probability(model, data, norm, {"tta_flip": True, "tta_dihedral": False}, bar)
+    post = {"tta_flip": True, "tta_dihedral": False}
+    got = _probability(model, SimpleNamespace(images=images), norm, post, bar)
     bar.close()
     plain = predict_masks(model, images, norm)
     mirrored = predict_masks(model, np.ascontiguousarray(images[:, :, ::-1]), norm)
