@@ -99,7 +99,7 @@ def scores(table, prob: np.ndarray, truth: np.ndarray, min_component: int = 0) -
 
 
 def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out: str,
-            precision: str = "auto", split: str = "random") -> dict:
+            precision: str = "auto", split: str = "random", score_at: str | None = None) -> dict:
     import keras
 
     from segstudy.data.batches import TrainBatches, positive_sampled
@@ -180,7 +180,30 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
             "post": {f"min{k}": scores(val_table, prob, masks[val], k) for k in MIN_COMPONENT},
             "post_tta": {f"min{k}": scores(val_table, tta, masks[val], k)
                          for k in MIN_COMPONENT},
-            "history": history, "wall_s": round(time.time() - t0, 1)}
+            "history": history, "wall_s": round(time.time() - t0, 1),
+            **({} if score_at is None else {"at_reference": _at_reference(
+                score_at, val_table, {"plain": prob, "tta": tta})})}
+
+
+def _at_reference(folder: str, val_table, probs: dict) -> dict:
+    """Scores of the val maps resized (bilinear, as ``predict`` resizes its output) to the
+    slices of another prepared folder of the same scans, e.g. at 256²: so that models trained
+    at different input sizes are compared on one grid."""
+    import cv2
+
+    from segstudy.data.prepared import Prepared
+
+    ref = Prepared(folder)
+    row_of = dict(zip(ref.table["sample_id"], range(len(ref.table)), strict=True))
+    truth = np.asarray(ref.masks)[val_table["sample_id"].map(row_of).to_numpy()] > 0
+    h, w = truth.shape[1:3]
+    out = {}
+    for name, prob in probs.items():
+        big = np.stack([cv2.resize(p.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+                        for p in prob])
+        out[name] = {f"min{k}": scores(val_table, big, truth, k * (h * w) // prob[0].size)
+                     for k in (0, 25)}
+    return {"size": h, **out}
 
 
 def _jittered(base: type, width: float) -> type:
@@ -228,11 +251,13 @@ def main() -> None:
                          "folder's own patient split (its test patients never read)")
     ap.add_argument("--parallel", type=int, default=1, help="processes at once")
     ap.add_argument("--precision", default="auto", choices=["auto", "float32", "mixed_bfloat16"])
+    ap.add_argument("--score-at", help="also score the best epoch's val maps resized to this "
+                    "prepared folder's slices (same scans, another size, e.g. 256²)")
     ap.add_argument("--one", nargs=2, metavar=("VARIANT", "SEED"), help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:
         _append(a.out, run_one(a.prepared, a.one[0], int(a.one[1]), a.epochs, a.val_patients,
-                               a.out, a.precision, a.split))
+                               a.out, a.precision, a.split, a.score_at))
         return
     jobs = [(v, s) for v in a.variants for s in a.seeds]
     running: list[subprocess.Popen] = []
@@ -243,7 +268,7 @@ def main() -> None:
         running.append(subprocess.Popen(
             [sys.executable, __file__, "--prepared", a.prepared, "--out", a.out, "--epochs",
              str(a.epochs), "--val-patients", str(a.val_patients), "--precision", a.precision,
-             "--split", a.split,
+             "--split", a.split, *(["--score-at", a.score_at] if a.score_at else []),
              "--one", v, str(s)],
             env=os.environ))
     for p in running:

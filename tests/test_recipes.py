@@ -31,8 +31,8 @@ def test_the_paper_recipe_is_the_sections_themselves():
 def test_a_recipe_changes_only_what_it_lists():
     strong = resolve(PARAMS, "lgg", "strong")
     over = PARAMS["recipes"]["strong"]["lgg"]
-    assert strong.prepare["split"] == over["prepare"]["split"]
-    assert strong.prepare["resize_to"] == PARAMS["prepare"]["lgg"]["resize_to"]  # inherited
+    paper_prepare = PARAMS["prepare"]["lgg"]
+    assert strong.prepare == {**paper_prepare, **over["prepare"]}  # listed keys win, rest inherited
     assert strong.train["augment"] == PARAMS["train"]["lgg"]["augment"]
     assert strong.train["loss"] == over["train"]["loss"] != PARAMS["train"]["lgg"]["loss"]
     assert strong.model_name == "strong" and str(strong.prepared) == "data/prepared/lgg-strong"

@@ -40,6 +40,7 @@ QUICK_OVERRIDES = {
     "gan.lgg.batch_size": 8,
     "gan.fair.isbi2012.epochs": 1,  # the fair recipe sets its own epochs: a tiny one here
     # the recipes inherit the above but set their own schedules: tiny ones here
+    "recipes.strong.lgg.prepare.resize_to": 64,  # the recipe sets its own size
     "recipes.strong.lgg.train.epochs": 2,
     "recipes.strong.lgg.train.steps_per_epoch": 3,
     "recipes.strong.isbi2012.train.epochs": 2,
