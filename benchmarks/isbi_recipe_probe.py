@@ -21,10 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
-VARIANTS = {  # name: (prepare changes, train changes)
+VARIANTS = {  # name: (prepare changes, train changes[, model changes])
     "plain": ({}, {}),
     "border": ({"border_weight": {"w0": 10.0, "sigma": 5.0}}, {}),
     "border_w0_5": ({"border_weight": {"w0": 5.0, "sigma": 5.0}}, {}),
+    "w24": ({}, {}, {"base_filters": 24}),  # issue 35: interior IoU (train ≈ val: capacity?)
 }
 
 
@@ -40,7 +41,8 @@ def run_one(variant: str, epochs: int, seed: int) -> dict:
 
     params = load_params()
     recipe = resolve(params, "isbi2012", "strong")
-    prep_changes, train_changes = VARIANTS[variant]
+    prep_changes, train_changes, *model_changes = VARIANTS[variant]
+    model_cfg = {**recipe.model, **(model_changes[0] if model_changes else {})}
     train_cfg = {**recipe.train, **train_changes, "epochs": epochs}
     train_cfg.pop("seeds", None)
     work = Path(tempfile.mkdtemp(prefix=f"isbi-probe-{variant}-"))
@@ -55,17 +57,27 @@ def run_one(variant: str, epochs: int, seed: int) -> dict:
         np.save(folder / "weights.npy", weight_maps(np.asarray(data.masks), train, bw["w0"],
                                                     bw["sigma"]))
     t0 = time.time()
-    summary = train_unet("isbi2012", folder, recipe.model, train_cfg, seed,
+    summary = train_unet("isbi2012", folder, model_cfg, train_cfg, seed,
                          out_model=work / "model.keras", live_dir=work / "live",
                          empty_iou=float(section(params, "evaluate.empty_iou")),
                          resume_root=work / "resume", postprocess="choose", name="probe")
     post = json.loads((work / "model.json").read_text())["postprocess"]
     return {"variant": variant, "seed": seed, "epochs": epochs, "cpu": cpu_summary(),
+            "val_iou_by_epoch": _val_iou(work / "live"),
             "best_val_iou": summary.get("best_val_iou"), "best_epoch": summary.get("best_epoch"),
             "val_rand_error": post["val_rand_error"],
             "chosen": {k: post[k] for k in ("tta_dihedral", "threshold", "min_cell",
                                             "watershed_h")},
             "tried": post["tried"], "wall_s": round(time.time() - t0, 1)}
+
+
+def _val_iou(live: Path) -> list[float]:
+    """Val IoU per epoch from the run's dvclive series (empty if it wrote none)."""
+    tsv = next(live.rglob("val_iou.tsv"), None)
+    if tsv is None:
+        return []
+    rows = tsv.read_text().splitlines()[1:]
+    return [round(float(r.split("\t")[1]), 4) for r in rows]
 
 
 def main() -> None:
