@@ -34,6 +34,7 @@ def run_one(variant: str, epochs: int, seed: int) -> dict:
 
     from segstudy.data.prepared import Prepared
     from segstudy.data.weights import weight_maps
+    from segstudy.io import read_live_series
     from segstudy.params import load_params, section
     from segstudy.precision import cpu_summary
     from segstudy.recipes import resolve
@@ -63,21 +64,13 @@ def run_one(variant: str, epochs: int, seed: int) -> dict:
                          resume_root=work / "resume", postprocess="choose", name="probe")
     post = json.loads((work / "model.json").read_text())["postprocess"]
     return {"variant": variant, "seed": seed, "epochs": epochs, "cpu": cpu_summary(),
-            "val_iou_by_epoch": _val_iou(work / "live"),
+            "val_iou_by_epoch": [round(v, 4) for v in read_live_series(work / "live",
+                                                                       "val_iou")[1]],
             "best_val_iou": summary.get("best_val_iou"), "best_epoch": summary.get("best_epoch"),
             "val_rand_error": post["val_rand_error"],
             "chosen": {k: post[k] for k in ("tta_dihedral", "threshold", "min_cell",
                                             "watershed_h")},
             "tried": post["tried"], "wall_s": round(time.time() - t0, 1)}
-
-
-def _val_iou(live: Path) -> list[float]:
-    """Val IoU per epoch from the run's dvclive series (empty if it wrote none)."""
-    tsv = next(live.rglob("val_iou.tsv"), None)
-    if tsv is None:
-        return []
-    rows = tsv.read_text().splitlines()[1:]
-    return [round(float(r.split("\t")[1]), 4) for r in rows]
 
 
 def main() -> None:

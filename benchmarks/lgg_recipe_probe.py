@@ -73,12 +73,16 @@ def patient_split(table, n_val: int, seed: int) -> np.ndarray:
     return np.where(table["case_id"].isin(val), "val", "train")
 
 
-def scores(table, prob: np.ndarray, truth: np.ndarray, min_component: int = 0) -> dict:
+def scores(table, prob: np.ndarray, truth: np.ndarray, min_component: int = 0,
+           level: float = 0.5) -> dict:
+    """Val scores of a probability map (0..1) thresholded at ``level``: Dice per patient
+    volume (and each patient's, ``per_patient``), IoU over tumour slices, slice recall /
+    precision at ≥ 1 pixel after removing components under ``min_component`` pixels."""
     from scipy import ndimage
 
     from segstudy.patients import per_patient
 
-    found = prob > 0.5
+    found = prob > level
     if min_component:
         for i in np.flatnonzero(found.reshape(len(found), -1).any(axis=1)):
             lab, n = ndimage.label(found[i])
@@ -95,7 +99,8 @@ def scores(table, prob: np.ndarray, truth: np.ndarray, min_component: int = 0) -
     return {"dice_per_patient": round(float(pat["dice"].mean()), 4),
             "iou_tumour_slices": round(float((tumour["intersection"] / union).mean()), 4),
             "recall": round(float((detected & has).sum() / max(1, has.sum())), 4),
-            "precision": round(float((detected & has).sum() / max(1, detected.sum())), 4)}
+            "precision": round(float((detected & has).sum() / max(1, detected.sum())), 4),
+            "per_patient": dict(zip(pat["case_id"], pat["dice"].round(3), strict=True))}
 
 
 def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out: str,

@@ -24,10 +24,11 @@ def main() -> None:
     ap.add_argument("--model", required=True)
     args = ap.parse_args()
 
+    from lgg_recipe_probe import scores  # the probes' one scoring of a val map
+
     from segstudy import postprocess
     from segstudy.data.prepared import Prepared
     from segstudy.inference import load_model
-    from segstudy.patients import per_patient
 
     data = Prepared(args.prepared)
     model, info = load_model(args.model)
@@ -36,23 +37,17 @@ def main() -> None:
         idx = data.indices(split)
         idx = idx[::4] if split == "train" else idx
         table = data.table.iloc[idx].reset_index(drop=True)
-        prob = postprocess.probability(model, np.asarray(data.images[idx]), data.norm, 16, True)
-        scale = ((prob - rng[0]) / (rng[1] - rng[0])).reshape(len(idx), -1)
-        truth = np.asarray(data.masks[idx]).reshape(len(idx), -1) > 0
-        tumour = truth.any(1)
+        prob = postprocess.probability(model, np.asarray(data.images[idx]), info["norm"], 16,
+                                       True)  # the sidecar's normalisation, as predict
+        scale = (prob - rng[0]) / (rng[1] - rng[0])
+        truth = np.asarray(data.masks[idx]) > 0
         for level in THRESHOLDS:
-            found = scale > level
-            inter, union = (truth & found).sum(1), (truth | found).sum(1)
-            slice_iou = np.where(union > 0, inter / np.maximum(union, 1), 1.0)
-            counts = table.assign(split=split, target_area=truth.sum(1),
-                                  pred_area=found.sum(1), intersection=inter)
-            patients = per_patient(counts, 1.0)
-            detected = found.any(1)
-            print(f"{split} threshold {level}: Dice/patient {patients['dice'].mean():.4f}  "
-                  f"IoU tumour slices {slice_iou[tumour].mean():.4f}  recall "
-                  f"{detected[tumour].mean():.3f}  precision {tumour[detected].mean():.3f}")
+            got = scores(table, scale, truth, level=level)
+            print(f"{split} threshold {level}: Dice/patient {got['dice_per_patient']:.4f}  "
+                  f"IoU tumour slices {got['iou_tumour_slices']:.4f}  recall "
+                  f"{got['recall']:.3f}  precision {got['precision']:.3f}")
             if split == "val" and level == 0.5:
-                print(dict(zip(patients["case_id"], patients["dice"].round(3), strict=True)))
+                print(got["per_patient"])
 
 
 if __name__ == "__main__":
