@@ -26,6 +26,7 @@ VARIANTS = {  # name: (prepare changes, train changes[, model changes])
     "border": ({"border_weight": {"w0": 10.0, "sigma": 5.0}}, {}),
     "border_w0_5": ({"border_weight": {"w0": 5.0, "sigma": 5.0}}, {}),
     "w24": ({}, {}, {"base_filters": 24}),  # issue 35: interior IoU (train ≈ val: capacity?)
+    "ctx1": ({"context": 1}, {}),  # the sections above and below as channels (data.context)
 }
 
 
@@ -57,6 +58,20 @@ def run_one(variant: str, epochs: int, seed: int) -> dict:
         train = (data.table["split"] == "train").to_numpy()
         np.save(folder / "weights.npy", weight_maps(np.asarray(data.masks), train, bw["w0"],
                                                     bw["sigma"]))
+    if "context" in prep_changes:  # as prepare stores them (segstudy.data.prepare)
+        from segstudy.data.context import slice_numbers, with_context
+
+        data = Prepared(folder)
+        k = prep_changes["context"]
+        images = with_context(np.asarray(data.images), data.table["case_id"].to_numpy(),
+                              slice_numbers(data.table["sample_id"]), k)
+        for name in ("images.npy", "norm.json"):  # links to the recipe's files: replaced
+            (folder / name).unlink()
+        np.save(folder / "images.npy", images)
+        width = 2 * k + 1  # range normalisation: the same mean and std for every channel
+        (folder / "norm.json").write_text(json.dumps({
+            **data.norm, "mean": data.norm["mean"] * width, "std": data.norm["std"] * width,
+            "context": k}))
     t0 = time.time()
     summary = train_unet("isbi2012", folder, model_cfg, train_cfg, seed,
                          out_model=work / "model.keras", live_dir=work / "live",

@@ -53,12 +53,16 @@ VARIANTS = {  # name: what differs from the paper protocol (base 16, MSE, Adam 3
     # U(-0.3, 0.3): what a large tumour does to the slice's own statistics
     "per_image_intensity": {"loss": "bce_dice", "lr": 1e-3, "cosine": True,
                             "tumour_share": 0.5, "normalise": "per_image", "intensity": 0.3},
+    # the slices above and below as 6 more channels (segstudy.data.context)
+    "per_image_ctx1": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
+                       "normalise": "per_image", "context": 1},
 }
 BASE = {"loss": "mse", "lr": 3e-4, "cosine": False, "tumour_share": None, "base_filters": 16,
         "batch": 16, "normalise": None,  # normalise None = the prepared folder's norm.json
         "augment": {},  # what differs from AUGMENT
         "ema": None,    # momentum of the weights' moving average; None = none
-        "intensity": None}  # half-width of the per-channel scale/shift jitter; None = none
+        "intensity": None,  # half-width of the per-channel scale/shift jitter; None = none
+        "context": 0}  # neighbouring slices a side as extra channels
 MODEL = {"depth": 4, "convs_per_block": 2, "batchnorm": True, "head": "conv_bn_lrelu",
          "dropout": 0.0, "leaky_alpha": 0.01, "output_activation": "sigmoid"}
 AUGMENT = {"flip": True, "rot90": False, "elastic": False, "affine": True,
@@ -133,6 +137,11 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
                                   "per_volume")
     elif cfg["normalise"]:
         data.norm = {"mode": cfg["normalise"]}
+    if cfg["context"]:
+        from segstudy.data.context import slice_numbers, with_context
+
+        data.images = with_context(data.images, data.table["case_id"].to_numpy(),
+                                   slice_numbers(data.table["sample_id"]), cfg["context"])
     masks = np.asarray(data.masks) > 0
     has_tumour = masks.reshape(len(masks), -1).any(axis=1)
     train = positive_sampled(data.indices("train"), has_tumour, cfg["tumour_share"])
