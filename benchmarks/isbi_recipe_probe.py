@@ -59,12 +59,12 @@ def run_one(variant: str, epochs: int, seed: int) -> dict:
         np.save(folder / "weights.npy", weight_maps(np.asarray(data.masks), train, bw["w0"],
                                                     bw["sigma"]))
     if "context" in prep_changes:  # as prepare stores them (segstudy.data.prepare)
-        from segstudy.data.context import slice_numbers, with_context
+        from segstudy.data.context import with_context
 
         data = Prepared(folder)
         k = prep_changes["context"]
         images = with_context(np.asarray(data.images), data.table["case_id"].to_numpy(),
-                              slice_numbers(data.table["sample_id"]), k)
+                              np.arange(len(data.table)), k)  # rows: the stack's order
         for name in ("images.npy", "norm.json"):  # links to the recipe's files: replaced
             (folder / name).unlink()
         np.save(folder / "images.npy", images)

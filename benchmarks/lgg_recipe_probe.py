@@ -138,10 +138,10 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
     elif cfg["normalise"]:
         data.norm = {"mode": cfg["normalise"]}
     if cfg["context"]:
-        from segstudy.data.context import slice_numbers, with_context
+        from segstudy.data.context import with_context
 
         data.images = with_context(data.images, data.table["case_id"].to_numpy(),
-                                   slice_numbers(data.table["sample_id"]), cfg["context"])
+                                   np.arange(len(data.table)), cfg["context"])
     masks = np.asarray(data.masks) > 0
     has_tumour = masks.reshape(len(masks), -1).any(axis=1)
     train = positive_sampled(data.indices("train"), has_tumour, cfg["tumour_share"])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from segstudy import SegstudyError
-from segstudy.data.context import neighbour_rows, slice_numbers, with_context
+from segstudy.data.context import neighbour_rows, with_context
 
 
 def _slices(values: list[int]) -> np.ndarray:
@@ -40,10 +40,4 @@ def test_context_zero_returns_the_images_unchanged_and_a_negative_one_is_refused
     assert with_context(images, np.zeros(2), np.arange(2), 0) is images
     with pytest.raises(SegstudyError, match="context: -1"):
         with_context(images, np.zeros(2), np.arange(2), -1)
-
-
-def test_slice_numbers_are_read_from_kaggle_names_and_other_names_are_refused():
-    assert slice_numbers(["TCGA_CS_4941_19960909_12", "x_3"]).tolist() == [12, 3]
-    with pytest.raises(SegstudyError, match="_<slice number>"):
-        slice_numbers(["no-number"])
 

@@ -22,36 +22,37 @@ def neighbour_rows(cases: np.ndarray, order: np.ndarray, offset: int) -> np.ndar
     """For each row, the row of the slice ``offset`` positions away in its own volume (volume =
     equal ``cases``; position = rank of ``order`` within the volume), clamped to the volume's
     first / last slice."""
-    cases, order = np.asarray(cases), np.asarray(order)
-    if len(cases) != len(order):
-        raise SegstudyError(f"context: {len(cases)} cases for {len(order)} slices")
-    out = np.empty(len(cases), dtype=np.int64)
-    for case in dict.fromkeys(cases.tolist()):
-        rows = np.flatnonzero(cases == case)
-        rows = rows[np.argsort(order[rows], kind="stable")]
-        pos = np.clip(np.arange(len(rows)) + offset, 0, len(rows) - 1)
-        out[rows] = rows[pos]
-    return out
+    return _shifted(_volumes(cases, order), len(cases), offset)
 
 
 def with_context(images: np.ndarray, cases: np.ndarray, order: np.ndarray,
                  context: int) -> np.ndarray:
     """(N, H, W, C) → (N, H, W, C·(2·context + 1)): each slice, then its neighbours' channels
-    from ``-context`` to ``+context`` (0 skipped), same dtype."""
+    from ``-context`` to ``+context`` (0 skipped), same dtype. A prepared folder's rows are
+    already in slice order within each case (``data.prepare``), so ``order`` can be the row
+    number there."""
     if context < 0:
         raise SegstudyError(f"context: {context}; use 0 (one slice) or more neighbours a side")
     images = np.asarray(images)
     if context == 0:
         return images
-    parts = [images] + [images[neighbour_rows(cases, order, k)]
+    volumes = _volumes(cases, order)  # grouped and sorted once for every offset
+    parts = [images] + [images[_shifted(volumes, len(images), k)]
                         for k in range(-context, context + 1) if k]
     return np.concatenate(parts, axis=-1)
 
 
-def slice_numbers(sample_ids) -> np.ndarray:
-    """The slice number ending a kaggle_3m sample id (``<case>_<n>``), as an int array."""
-    try:
-        return np.array([int(str(s).rsplit("_", 1)[1]) for s in sample_ids], dtype=np.int64)
-    except (IndexError, ValueError):
-        raise SegstudyError("context: sample ids must end in _<slice number> "
-                            "(kaggle_3m names, e.g. TCGA_CS_4941_19960909_12)") from None
+def _volumes(cases: np.ndarray, order: np.ndarray) -> list[np.ndarray]:
+    """Each volume's rows, sorted by ``order``."""
+    cases, order = np.asarray(cases), np.asarray(order)
+    if len(cases) != len(order):
+        raise SegstudyError(f"context: {len(cases)} cases for {len(order)} slices")
+    groups = [np.flatnonzero(cases == case) for case in dict.fromkeys(cases.tolist())]
+    return [rows[np.argsort(order[rows], kind="stable")] for rows in groups]
+
+
+def _shifted(volumes: list[np.ndarray], n: int, offset: int) -> np.ndarray:
+    out = np.empty(n, dtype=np.int64)
+    for rows in volumes:
+        out[rows] = rows[np.clip(np.arange(len(rows)) + offset, 0, len(rows) - 1)]
+    return out
