@@ -56,13 +56,21 @@ VARIANTS = {  # name: what differs from the paper protocol (base 16, MSE, Adam 3
     # the slices above and below as 6 more channels (segstudy.data.context)
     "per_image_ctx1": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
                        "normalise": "per_image", "context": 1},
+    # with probability 0.5 a training slice loses one random channel (set to 0, the tissue
+    # mean): a model that cannot lean on FLAIR alone (TCGA_DU_7018's tumour is dark there)
+    "per_image_chdrop": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
+                         "normalise": "per_image", "channel_drop": 0.5},
+    # the strong recipe with 8 slices a batch: twice the updates for the same slices
+    "per_image_b8": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
+                     "normalise": "per_image", "batch": 8},
 }
 BASE = {"loss": "mse", "lr": 3e-4, "cosine": False, "tumour_share": None, "base_filters": 16,
         "batch": 16, "normalise": None,  # normalise None = the prepared folder's norm.json
         "augment": {},  # what differs from AUGMENT
         "ema": None,    # momentum of the weights' moving average; None = none
         "intensity": None,  # half-width of the per-channel scale/shift jitter; None = none
-        "context": 0}  # neighbouring slices a side as extra channels
+        "context": 0,  # neighbouring slices a side as extra channels
+        "channel_drop": None}  # probability that a training slice loses one channel
 MODEL = {"depth": 4, "convs_per_block": 2, "batchnorm": True, "head": "conv_bn_lrelu",
          "dropout": 0.0, "leaky_alpha": 0.01, "output_activation": "sigmoid"}
 AUGMENT = {"flip": True, "rot90": False, "elastic": False, "affine": True,
@@ -150,6 +158,8 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
     rng = mask_range(MODEL["output_activation"])
     batch_cls = TrainBatches if cfg["intensity"] is None else _jittered(TrainBatches,
                                                                          cfg["intensity"])
+    if cfg["channel_drop"]:
+        batch_cls = _channel_dropped(batch_cls, cfg["channel_drop"])
     batches = batch_cls(data, train, rng, cfg["batch"], {**AUGMENT, **cfg["augment"]}, seed,
                         workers=4)
     steps = len(batches) * epochs
@@ -234,6 +244,23 @@ def _jittered(base: type, width: float) -> type:
             return x.astype(np.float32), y
 
     return Jittered
+
+
+def _channel_dropped(base: type, p: float) -> type:
+    """``base`` whose batches lose one random channel (set to 0) in each slice with
+    probability ``p``, after normalisation; seeded by (seed, epoch, step)."""
+
+    class ChannelDropped(base):
+        def __getitem__(self, i: int):
+            x, y = super().__getitem__(i)
+            r = np.random.default_rng([self.seed, int(self._draws[i]), i, 11])
+            drop = r.random(x.shape[0]) < p
+            channel = r.integers(0, x.shape[-1], x.shape[0])
+            x = np.array(x, dtype=np.float32)
+            x[drop, ..., channel[drop]] = 0.0
+            return x, y
+
+    return ChannelDropped
 
 
 def _swap_ema(optimizer) -> None:

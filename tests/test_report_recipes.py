@@ -65,6 +65,26 @@ def test_the_recipe_section_prints_per_patient_scores_rule_and_figures(tmp_path,
         assert (tmp_path / "fig" / fig).is_file()
 
 
+def test_dice_per_patient_carries_its_interval_over_the_splits_patients(tmp_path, monkeypatch):
+    from segstudy.report.verdict import mean_interval
+
+    _outputs(tmp_path)
+    path = tmp_path / "metrics/lgg/strong_per_sample.csv"
+    table = pd.read_csv(path)
+    table.loc[table["case_id"] == "P3", "intersection"] = [0, 10, 30, 0, 0]  # a worse patient
+    table.to_csv(path, index=False)
+    monkeypatch.chdir(tmp_path)
+    text = lgg_section(PARAMS, paper_numbers(), tmp_path / "fig")
+    p2, p3 = 2 * 58 / 143, 2 * 40 / 143  # each test patient's Dice over its 5 slices
+    _, low, high = mean_interval([p2, p3])
+    rows = {r.split(" | ")[1]: r for r in text.splitlines()
+            if r.startswith("| `strong` recipe (patient split) |")}
+    row = rows["test"]
+    assert f"**0.830** [{low:.3f}, {high:.3f}] |" in row
+    assert low < min(p2, p3) and high > max(p2, p3)  # two patients: a wide interval
+    assert "[" not in rows["val"]  # one val patient: no interval
+
+
 def test_no_recipe_outputs_no_section(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert lgg_section(PARAMS, paper_numbers(), tmp_path / "fig") == ""

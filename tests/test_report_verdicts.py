@@ -4,7 +4,7 @@ import pytest
 
 from segstudy.report.common import table2_metric
 from segstudy.report.sweep import mean_std, seed_verdict
-from segstudy.report.verdict import paired_interval, verdict
+from segstudy.report.verdict import mean_interval, paired_interval, verdict
 
 
 def test_a_consistent_paired_gain_is_called_better():
@@ -55,3 +55,12 @@ def test_table_2_falls_back_to_a_trained_target_and_says_so():
     assert table2_metric({"metric": "iou", "metrics": ["percent", "iou"]}) == ("iou", None)
     metric, note = table2_metric({"metric": "iou", "metrics": ["percent"]})
     assert metric == "percent" and "`gan.metric=iou` was not trained" in note
+
+
+def test_mean_interval_is_the_students_t_interval_of_the_mean():
+    mean, low, high = mean_interval([1.0, 2.0, 3.0])  # sd 1, t(0.975, 2) = 4.3027
+    assert mean == pytest.approx(2.0)
+    assert high - mean == pytest.approx(4.3027 / 3**0.5, abs=1e-4)
+    assert mean - low == pytest.approx(high - mean)
+    with pytest.raises(ValueError):
+        mean_interval([0.8])

@@ -17,6 +17,7 @@ from segstudy.detection import classify
 from segstudy.patients import per_patient
 from segstudy.report import figures
 from segstudy.report.common import fmt, load_json, npz
+from segstudy.report.verdict import mean_interval
 
 
 def lgg_section(params: Mapping[str, Any], paper: Mapping[str, Any], fig_dir: Path) -> str:
@@ -33,18 +34,24 @@ def lgg_section(params: Mapping[str, Any], paper: Mapping[str, Any], fig_dir: Pa
          "validation and test scores are for patients the model never saw. Headline: Dice per "
          "patient volume and IoU over tumour slices; the all-slice mean second, with the share "
          "of empty slices and what predicting nothing would score.\n",
-         "| model | split | patients | slices (empty %) | Dice per patient | IoU tumour slices "
-         "| IoU all slices | IoU if nothing predicted |", "|---|---|---|---|---|---|---|---|"]
-    paper_test = load_json(layout.metrics("lgg", "unet"))["test"]
-    rows = [("paper recipe (slice split)", "test", paper_test)]
+         "A few patients carry each split, so each Dice per patient comes with its 95 % "
+         "t-interval over those patients: where a target or the anchor lies inside it, that "
+         "split cannot tell whether the recipe reaches it.\n",
+         "| model | split | patients | slices (empty %) | Dice per patient [95 % interval] "
+         "| IoU tumour slices | IoU all slices | IoU if nothing predicted |",
+         "|---|---|---|---|---|---|---|---|"]
+    paper_table = pd.read_csv(layout.per_sample("lgg", "unet"))
+    rows = [("paper recipe (slice split)", "test", "unet", paper_table)]
     for name in names:
-        m = load_json(layout.metrics("lgg", name))
-        rows += [(f"`{name}` recipe (patient split)", split, m[split]) for split in ("val", "test")]
-    for label, split, t in rows:
+        table = pd.read_csv(layout.per_sample("lgg", name))
+        rows += [(f"`{name}` recipe (patient split)", split, name, table)
+                 for split in ("val", "test")]
+    for label, split, name, table in rows:
+        t = load_json(layout.metrics("lgg", name))[split]
         s.append(f"| {label} | {split} | {t['n_patients']} | {t['n']} "
-                 f"({100 * t['empty_share']:.0f} %) | **{fmt(t['dice_per_patient'])}** | "
-                 f"**{fmt(t['iou_tumour_slices'])}** | {fmt(t['iou'])} | "
-                 f"{fmt(t['iou_if_nothing_predicted'])} |")
+                 f"({100 * t['empty_share']:.0f} %) | **{fmt(t['dice_per_patient'])}**"
+                 f"{_interval(table, split, empty)} | **{fmt(t['iou_tumour_slices'])}** | "
+                 f"{fmt(t['iou'])} | {fmt(t['iou_if_nothing_predicted'])} |")
     s.append(f"| Buda et al. 2019 (anchor: 110 patients, patient cross-validation) | – | 110 | "
              f"– | {anchor} | – | – | – |\n")
     scores: dict[str, dict[str, np.ndarray]] = {}
@@ -63,6 +70,17 @@ def lgg_section(params: Mapping[str, Any], paper: Mapping[str, Any], fig_dir: Pa
     fig = figures.per_patient_dice(scores, anchor, fig_dir / "lgg_recipes_per_patient_dice.png")
     s.append(f"![LGG per-patient Dice by recipe]({fig})\n")
     return "\n".join(s) + "\n"
+
+
+def _interval(table: pd.DataFrame, split: str, empty: float) -> str:
+    """`` [low, high]``: the 95 % t-interval of the mean Dice over ``split``'s patients
+    (nothing with fewer than two patients)."""
+    pat = per_patient(table, empty)
+    dice = pat.loc[pat["split"] == split, "dice"].to_numpy()
+    if len(dice) < 2:
+        return ""
+    _, low, high = mean_interval(dice)
+    return f" [{fmt(low)}, {fmt(high)}]"
 
 
 def _rule_and_post(name: str, info: Mapping[str, Any], table: pd.DataFrame) -> str:

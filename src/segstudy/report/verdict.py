@@ -26,6 +26,16 @@ def paired_interval(a: Sequence[float], b: Sequence[float]) -> tuple[float, floa
     return float(d.mean()), float(d.mean() - half), float(d.mean() + half)
 
 
+def mean_interval(values: Sequence[float]) -> tuple[float, float, float]:
+    """Mean of ``values`` (e.g. one score per patient) and its 95 % t-interval
+    ``(mean, low, high)``: how far another draw of as many patients could move the mean."""
+    v = np.asarray(values, float)
+    if v.ndim != 1 or len(v) < 2:
+        raise ValueError("mean_interval needs a sequence of ≥ 2 values")
+    half = float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+    return float(v.mean()), float(v.mean() - half), float(v.mean() + half)
+
+
 def verdict(a: Sequence[float], b: Sequence[float], unit: str, higher_is_better: bool = True,
             words: tuple[str, str] = ("better", "worse")) -> str:
     """``"Δ +0.012, 95 % interval [+0.004, +0.020] over 6 test slices: **better**"``;
