@@ -65,8 +65,8 @@ def test_the_recipe_section_prints_per_patient_scores_rule_and_figures(tmp_path,
         assert (tmp_path / "fig" / fig).is_file()
 
 
-def test_dice_per_patient_carries_its_interval_over_the_splits_patients(tmp_path, monkeypatch):
-    from segstudy.report.verdict import mean_interval
+def test_per_patient_scores_carry_their_interval_over_the_splits_patients(tmp_path, monkeypatch):
+    from segstudy.report.verdict import mean_interval, ratio_interval
 
     _outputs(tmp_path)
     path = tmp_path / "metrics/lgg/strong_per_sample.csv"
@@ -82,6 +82,10 @@ def test_dice_per_patient_carries_its_interval_over_the_splits_patients(tmp_path
     row = rows["test"]
     assert f"**0.830** [{low:.3f}, {high:.3f}] |" in row
     assert low < min(p2, p3) and high > max(p2, p3)  # two patients: a wide interval
+    tumour = table[(table["split"] == "test") & (table["target_area"] > 0)]
+    by = tumour.groupby("case_id")["iou"].agg(["sum", "size"])
+    _, low, high = ratio_interval(by["sum"], by["size"])  # IoU over tumour slices, by patient
+    assert f"** [{low:.3f}, {high:.3f}] | 0.900 |" in row
     assert "[" not in rows["val"]  # one val patient: no interval
 
 

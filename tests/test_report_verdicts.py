@@ -4,7 +4,7 @@ import pytest
 
 from segstudy.report.common import table2_metric
 from segstudy.report.sweep import mean_std, seed_verdict
-from segstudy.report.verdict import mean_interval, paired_interval, verdict
+from segstudy.report.verdict import mean_interval, paired_interval, ratio_interval, verdict
 
 
 def test_a_consistent_paired_gain_is_called_better():
@@ -64,3 +64,18 @@ def test_mean_interval_is_the_students_t_interval_of_the_mean():
     assert mean - low == pytest.approx(high - mean)
     with pytest.raises(ValueError):
         mean_interval([0.8])
+
+
+def test_ratio_interval_with_one_item_per_cluster_is_the_mean_interval():
+    values = [0.2, 0.9, 0.5, 0.7]
+    assert ratio_interval(values, [1, 1, 1, 1]) == pytest.approx(mean_interval(values))
+
+
+def test_ratio_interval_widens_when_clusters_disagree():
+    # two patients of 10 slices each: alike (mean IoU 0.6 and 0.62), then unlike (0.2 and 1.0)
+    alike = ratio_interval([6.0, 6.2], [10, 10])
+    unlike = ratio_interval([2.0, 10.0], [10, 10])
+    assert alike[0] == pytest.approx(0.61) and unlike[0] == pytest.approx(0.6)
+    assert unlike[2] - unlike[1] > 10 * (alike[2] - alike[1])
+    with pytest.raises(ValueError):
+        ratio_interval([1.0], [2])

@@ -36,6 +36,20 @@ def mean_interval(values: Sequence[float]) -> tuple[float, float, float]:
     return float(v.mean()), float(v.mean() - half), float(v.mean() + half)
 
 
+def ratio_interval(sums: Sequence[float], counts: Sequence[float]) -> tuple[float, float, float]:
+    """A mean over items that come in clusters (slices of patients), ``R = Σ sums / Σ counts``,
+    and its 95 % interval over the clusters: ``R ± t(0.975, k−1) · SE`` with the cluster-robust
+    (linearised ratio) ``SE² = k/(k−1) · Σ (sums_p − R·counts_p)² / (Σ counts)²`` over k
+    clusters. With one item per cluster it is :func:`mean_interval`'s interval."""
+    total, n = np.asarray(sums, float), np.asarray(counts, float)
+    if total.shape != n.shape or total.ndim != 1 or len(n) < 2 or n.sum() <= 0:
+        raise ValueError("ratio_interval needs two equal-length sequences of ≥ 2 clusters")
+    k, ratio = len(n), float(total.sum() / n.sum())
+    se = float(np.sqrt(k / (k - 1) * np.sum((total - ratio * n) ** 2)) / n.sum())
+    half = float(stats.t.ppf(0.975, k - 1) * se)
+    return ratio, ratio - half, ratio + half
+
+
 def verdict(a: Sequence[float], b: Sequence[float], unit: str, higher_is_better: bool = True,
             words: tuple[str, str] = ("better", "worse")) -> str:
     """``"Δ +0.012, 95 % interval [+0.004, +0.020] over 6 test slices: **better**"``;
