@@ -34,9 +34,10 @@ def lgg_section(params: Mapping[str, Any], paper: Mapping[str, Any], fig_dir: Pa
          "validation and test scores are for patients the model never saw. Headline: Dice per "
          "patient volume and IoU over tumour slices; the all-slice mean second, with the share "
          "of empty slices and what predicting nothing would score.\n",
-         "A few patients carry each split, so each Dice per patient comes with its 95 % "
-         "t-interval over those patients: where a target or the anchor lies inside it, that "
-         "split cannot tell whether the recipe reaches it.\n",
+         "A few patients carry each split, so both headline scores come with their 95 % "
+         "interval over those patients (the IoU over tumour slices with each patient's slices "
+         "as one cluster): where a target or the anchor lies inside it, that split cannot tell "
+         "whether the recipe reaches it.\n",
          "| model | split | patients | slices (empty %) | Dice per patient [95 % interval] "
          "| IoU tumour slices [95 % interval] | IoU all slices | IoU if nothing predicted |",
          "|---|---|---|---|---|---|---|---|"]
