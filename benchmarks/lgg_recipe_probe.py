@@ -63,6 +63,11 @@ VARIANTS = {  # name: what differs from the paper protocol (base 16, MSE, Adam 3
     # the strong recipe with 8 slices a batch: twice the updates for the same slices
     "per_image_b8": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
                      "normalise": "per_image", "batch": 8},
+    # learning curve: half the training patients (one fixed draw), twice the epochs, so the
+    # same number of updates: what are more patients worth? (run with --epochs 16)
+    "per_image_half_patients": {"loss": "bce_dice", "lr": 1e-3, "cosine": True,
+                                "tumour_share": 0.5, "normalise": "per_image",
+                                "train_patients": 0.5},
 }
 BASE = {"loss": "mse", "lr": 3e-4, "cosine": False, "tumour_share": None, "base_filters": 16,
         "batch": 16, "normalise": None,  # normalise None = the prepared folder's norm.json
@@ -70,7 +75,8 @@ BASE = {"loss": "mse", "lr": 3e-4, "cosine": False, "tumour_share": None, "base_
         "ema": None,    # momentum of the weights' moving average; None = none
         "intensity": None,  # half-width of the per-channel scale/shift jitter; None = none
         "context": 0,  # neighbouring slices a side as extra channels
-        "channel_drop": None}  # probability that a training slice loses one channel
+        "channel_drop": None,  # probability that a training slice loses one channel
+        "train_patients": None}  # share of the training patients kept (None = all)
 MODEL = {"depth": 4, "convs_per_block": 2, "batchnorm": True, "head": "conv_bn_lrelu",
          "dropout": 0.0, "leaky_alpha": 0.01, "output_activation": "sigmoid"}
 AUGMENT = {"flip": True, "rot90": False, "elastic": False, "affine": True,
@@ -136,6 +142,13 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
         data.table["split"] = patient_split(data.table, n_val, seed=0)  # one split for all runs
     elif data.table.groupby("case_id")["split"].nunique().max() > 1:
         raise SystemExit(f"{prepared}: its split is not by patient; use --split random")
+    if cfg["train_patients"]:  # one draw for every seed: the patients, not the seed, change
+        in_train = data.table["split"] == "train"
+        cases = np.array(sorted(data.table.loc[in_train, "case_id"].unique()))
+        keep = np.random.default_rng(0).permutation(cases)[:round(cfg["train_patients"]
+                                                                  * len(cases))]
+        dropped = in_train & ~data.table["case_id"].isin(keep)
+        data.table.loc[dropped, "split"] = "unused"
     if cfg["normalise"] == "per_volume":  # as prepare would store them
         from segstudy.data.prepare import normalisation
         from segstudy.data.prepared import standardise_volumes

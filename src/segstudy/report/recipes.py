@@ -41,14 +41,12 @@ def lgg_section(params: Mapping[str, Any], paper: Mapping[str, Any], fig_dir: Pa
          "| model | split | patients | slices (empty %) | Dice per patient [95 % interval] "
          "| IoU tumour slices [95 % interval] | IoU all slices | IoU if nothing predicted |",
          "|---|---|---|---|---|---|---|---|"]
-    paper_table = pd.read_csv(layout.per_sample("lgg", "unet"))
-    rows = [("paper recipe (slice split)", "test", "unet", paper_table)]
-    for name in names:
-        table = pd.read_csv(layout.per_sample("lgg", name))
-        rows += [(f"`{name}` recipe (patient split)", split, name, table)
-                 for split in ("val", "test")]
-    for label, split, name, table in rows:
-        t = load_json(layout.metrics("lgg", name))[split]
+    tables = {n: pd.read_csv(layout.per_sample("lgg", n)) for n in ("unet", *names)}
+    rows = [("paper recipe (slice split)", "test", "unet")]
+    rows += [(f"`{n}` recipe (patient split)", split, n)
+             for n in names for split in ("val", "test")]
+    for label, split, name in rows:
+        t, table = load_json(layout.metrics("lgg", name))[split], tables[name]
         s.append(f"| {label} | {split} | {t['n_patients']} | {t['n']} "
                  f"({100 * t['empty_share']:.0f} %) | **{fmt(t['dice_per_patient'])}**"
                  f"{_interval(table, split, empty)} | **{fmt(t['iou_tumour_slices'])}**"
@@ -59,14 +57,14 @@ def lgg_section(params: Mapping[str, Any], paper: Mapping[str, Any], fig_dir: Pa
     scores: dict[str, dict[str, np.ndarray]] = {}
     for name in names:
         info = load_json(layout.sidecar(layout.model("lgg", name)))
-        table = pd.read_csv(layout.per_sample("lgg", name))
+        table = tables[name]
         s.append(_rule_and_post(name, info, table))
         s.append(_members(name, info, load_json(layout.metrics("lgg", name))))
         pat = per_patient(table, empty)
         scores[f"`{name}`"] = {sp: pat.loc[pat["split"] == sp, "dice"].to_numpy()
                                for sp in ("val", "test")}
         s.append(_worst(name, table, pat, fig_dir))
-    paper_pat = per_patient(pd.read_csv(layout.per_sample("lgg", "unet")), empty)
+    paper_pat = per_patient(tables["unet"], empty)
     scores["paper recipe"] = {sp: paper_pat.loc[paper_pat["split"] == sp, "dice"].to_numpy()
                               for sp in ("val", "test")}
     fig = figures.per_patient_dice(scores, anchor, fig_dir / "lgg_recipes_per_patient_dice.png")
