@@ -20,18 +20,19 @@ AVERAGES = ((160, 192), (128, 160, 192), (160, 192, 224))
 LEVELS = (0.3, 0.4, 0.5, 0.6, 0.7)
 
 
-def _resized(images: np.ndarray, size: int) -> np.ndarray:
+def _resized(maps: np.ndarray, size: int) -> np.ndarray:
+    """Probability maps back to ``size``², bilinear, as ``predict`` resizes its output."""
     import cv2
 
     return np.stack([cv2.resize(a.astype(np.float32), (size, size),
-                                interpolation=cv2.INTER_LINEAR) for a in images])
+                                interpolation=cv2.INTER_LINEAR) for a in maps])
 
 
 def scales(prepared: str, model_path: str) -> None:
     from lgg_recipe_probe import scores
 
     from segstudy import postprocess
-    from segstudy.data.prepared import Prepared
+    from segstudy.data.prepared import Prepared, resize_images
     from segstudy.inference import load_model
 
     data, (model, info) = Prepared(prepared), load_model(model_path)
@@ -39,8 +40,8 @@ def scales(prepared: str, model_path: str) -> None:
     table = data.table.iloc[idx].reset_index(drop=True)
     x, truth = np.asarray(data.images[idx]), np.asarray(data.masks[idx]) > 0
     h, maps = x.shape[1], {}
-    for size in SIZES:
-        prob = postprocess.probability(model, x if size == h else _resized(x, size),
+    for size in SIZES:  # scans resized as prepare and predict resize them
+        prob = postprocess.probability(model, x if size == h else resize_images(x, size),
                                        info["norm"], 16, True)
         prob = prob[..., 0] if prob.ndim == 4 else prob
         maps[size] = prob if size == h else _resized(prob, h)
@@ -57,6 +58,7 @@ def isbi_threshold(prepared: str, model_path: str) -> None:
     from segstudy import postprocess
     from segstudy.data.prepared import Prepared
     from segstudy.inference import load_model
+    from segstudy.metrics import iou
 
     data, (model, info) = Prepared(prepared), load_model(model_path)
     lo, hi = info["mask_range"]
@@ -66,8 +68,7 @@ def isbi_threshold(prepared: str, model_path: str) -> None:
                                        False, True)
         prob = ((prob[..., 0] if prob.ndim == 4 else prob) - lo) / (hi - lo)
         truth = np.asarray(data.masks[idx]) > 0
-        ious = [np.mean([(p & t).sum() / (p | t).sum() for p, t in zip(prob >= level, truth,
-                                                                        strict=True)])
+        ious = [float(np.mean(iou((prob >= level).astype(np.float32), truth)))
                 for level in LEVELS]
         print(split, " ".join(f"{lv}: {v:.4f}" for lv, v in zip(LEVELS, ious, strict=True)),
               f"interior share predicted {float((prob >= 0.5).mean()):.3f}, "

@@ -21,9 +21,10 @@ LEVELS, AREAS, CEILING_SIZES = (0.5, 0.3, 0.2, 0.1), (1, 5, 10, 20, 30, 55, 80),
 
 def anatomy(model: str, split: str) -> None:
     from segstudy import layout
+    from segstudy.report.common import npz
 
     t = pd.read_csv(layout.per_sample("lgg", model))
-    t["slice"] = t["sample_id"].str.rsplit("_", n=1).str[1].astype(int)
+    t["slice"] = t.groupby("case_id").cumcount()  # prepare writes each case's slices in order
     rows = t[t["split"] == split]
     tumour = rows[rows["target_area"] > 0].copy()
     tumour["quintile"] = pd.qcut(tumour["target_area"], 5)
@@ -38,7 +39,7 @@ def anatomy(model: str, split: str) -> None:
         fp = case[(case["target_area"] == 0) & (case["pred_area"] > 0)]
         gap += [int(np.abs(ys - s).min()) if len(ys) else -1 for s in fp["slice"]]
     print("false positives' distance to the nearest tumour slice (−1: none):", sorted(gap))
-    prob = np.load(layout.predictions("lgg", model))["labelled"][(t["split"] == split).to_numpy()]
+    prob = npz("lgg", model)["labelled"][(t["split"] == split).to_numpy()]
     prob = prob.reshape(len(prob), -1).astype(np.float32) / 255
     has = (rows["target_area"] > 0).to_numpy()
     for level in LEVELS:

@@ -42,6 +42,7 @@ def lgg_section(params: Mapping[str, Any], paper: Mapping[str, Any], fig_dir: Pa
          "| IoU tumour slices [95 % interval] | IoU all slices | IoU if nothing predicted |",
          "|---|---|---|---|---|---|---|---|"]
     tables = {n: pd.read_csv(layout.per_sample("lgg", n)) for n in ("unet", *names)}
+    pats = {n: per_patient(table, empty) for n, table in tables.items()}
     rows = [("paper recipe (slice split)", "test", "unet")]
     rows += [(f"`{n}` recipe (patient split)", split, n)
              for n in names for split in ("val", "test")]
@@ -49,7 +50,7 @@ def lgg_section(params: Mapping[str, Any], paper: Mapping[str, Any], fig_dir: Pa
         t, table = load_json(layout.metrics("lgg", name))[split], tables[name]
         s.append(f"| {label} | {split} | {t['n_patients']} | {t['n']} "
                  f"({100 * t['empty_share']:.0f} %) | **{fmt(t['dice_per_patient'])}**"
-                 f"{_interval(table, split, empty)} | **{fmt(t['iou_tumour_slices'])}**"
+                 f"{_interval(pats[name], split)} | **{fmt(t['iou_tumour_slices'])}**"
                  f"{_slice_interval(table, split)} | "
                  f"{fmt(t['iou'])} | {fmt(t['iou_if_nothing_predicted'])} |")
     s.append(f"| Buda et al. 2019 (anchor: 110 patients, patient cross-validation) | – | 110 | "
@@ -60,11 +61,11 @@ def lgg_section(params: Mapping[str, Any], paper: Mapping[str, Any], fig_dir: Pa
         table = tables[name]
         s.append(_rule_and_post(name, info, table))
         s.append(_members(name, info, load_json(layout.metrics("lgg", name))))
-        pat = per_patient(table, empty)
+        pat = pats[name]
         scores[f"`{name}`"] = {sp: pat.loc[pat["split"] == sp, "dice"].to_numpy()
                                for sp in ("val", "test")}
         s.append(_worst(name, table, pat, fig_dir))
-    paper_pat = per_patient(tables["unet"], empty)
+    paper_pat = pats["unet"]
     scores["paper recipe"] = {sp: paper_pat.loc[paper_pat["split"] == sp, "dice"].to_numpy()
                               for sp in ("val", "test")}
     fig = figures.per_patient_dice(scores, anchor, fig_dir / "lgg_recipes_per_patient_dice.png")
@@ -72,10 +73,9 @@ def lgg_section(params: Mapping[str, Any], paper: Mapping[str, Any], fig_dir: Pa
     return "\n".join(s) + "\n"
 
 
-def _interval(table: pd.DataFrame, split: str, empty: float) -> str:
+def _interval(pat: pd.DataFrame, split: str) -> str:
     """`` [low, high]``: the 95 % t-interval of the mean Dice over ``split``'s patients
-    (nothing with fewer than two patients)."""
-    pat = per_patient(table, empty)
+    (``patients.per_patient`` rows; nothing with fewer than two patients)."""
     dice = pat.loc[pat["split"] == split, "dice"].to_numpy()
     if len(dice) < 2:
         return ""

@@ -22,8 +22,7 @@ def paired_interval(a: Sequence[float], b: Sequence[float]) -> tuple[float, floa
     d = np.asarray(a, float) - np.asarray(b, float)
     if d.shape != np.asarray(b, float).shape or d.ndim != 1 or len(d) < 2:
         raise ValueError("paired_interval needs two equal-length sequences of ≥ 2 values")
-    half = float(stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d)))
-    return float(d.mean()), float(d.mean() - half), float(d.mean() + half)
+    return mean_interval(d)
 
 
 def mean_interval(values: Sequence[float]) -> tuple[float, float, float]:
