@@ -122,8 +122,10 @@ def scores(table, prob: np.ndarray, truth: np.ndarray, min_component: int = 0,
 
 
 def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out: str,
-            precision: str = "auto", split: str = "random", score_at: str | None = None) -> dict:
+            precision: str = "auto", split: str = "random", score_at: str | None = None,
+            select: str = "best", save_maps: str | None = None) -> dict:
     import keras
+    from probe_batches import channel_dropped, jittered, swap_ema
 
     from segstudy.data.batches import TrainBatches, positive_sampled
     from segstudy.data.prepared import Prepared
@@ -140,6 +142,11 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
     data = Prepared(prepared)
     if split == "random":
         data.table["split"] = patient_split(data.table, n_val, seed=0)  # one split for all runs
+    elif split.startswith("fold:"):  # fold k of n over the non-test patients (lgg_cv.py)
+        from lgg_cv import fold_split
+
+        k, n = map(int, split[5:].split("/"))
+        data.table["split"] = fold_split(data.table, k, n)
     elif data.table.groupby("case_id")["split"].nunique().max() > 1:
         raise SystemExit(f"{prepared}: its split is not by patient; use --split random")
     if cfg["train_patients"]:  # one draw for every seed: the patients, not the seed, change
@@ -169,10 +176,10 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
     val = data.indices("val")
     val_table = data.table.iloc[val].reset_index(drop=True)
     rng = mask_range(MODEL["output_activation"])
-    batch_cls = TrainBatches if cfg["intensity"] is None else _jittered(TrainBatches,
-                                                                         cfg["intensity"])
+    batch_cls = TrainBatches if cfg["intensity"] is None else jittered(TrainBatches,
+                                                                        cfg["intensity"])
     if cfg["channel_drop"]:
-        batch_cls = _channel_dropped(batch_cls, cfg["channel_drop"])
+        batch_cls = channel_dropped(batch_cls, cfg["channel_drop"])
     batches = batch_cls(data, train, rng, cfg["batch"], {**AUGMENT, **cfg["augment"]}, seed,
                         workers=4)
     steps = len(batches) * epochs
@@ -193,7 +200,7 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
     for epoch in range(epochs):
         fit = model.fit(batches, epochs=epoch + 1, initial_epoch=epoch, verbose=0)
         if cfg["ema"] is not None:
-            _swap_ema(optimizer)  # the averages in: scored, and kept if best
+            swap_ema(optimizer)  # the averages in: scored, and kept if best
         prob = predict_masks(model, val_x, data.norm, batch_size=64)
         row = {"epoch": epoch + 1, "loss": round(float(fit.history["loss"][-1]), 5),
                "seconds": round(time.time() - t0, 1), **scores(val_table, prob, masks[val])}
@@ -203,13 +210,21 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
         if row["dice_per_patient"] > best:
             best, best_weights = row["dice_per_patient"], model.get_weights()
         if cfg["ema"] is not None:
-            _swap_ema(optimizer)  # the raw weights back for the next epoch
-    model.set_weights(best_weights)
+            swap_ema(optimizer)  # the raw weights back for the next epoch
+    if select == "best":  # "last": no choice made on the val patients (cross-validation)
+        model.set_weights(best_weights)
     prob = predict_masks(model, val_x, data.norm, batch_size=64)
     flipped = predict_masks(model, val_x[:, :, ::-1], data.norm, batch_size=64)[:, :, ::-1]
     tta = (prob + flipped) / 2
-    best_row = max(history, key=lambda r: r["dice_per_patient"])
-    return {"kind": "final", "variant": variant, "seed": seed, "cfg": cfg,
+    if save_maps:  # the val maps at the input size, 0..255, rows as in val_table
+        np.savez_compressed(save_maps, sample_id=val_table["sample_id"].to_numpy(),
+                            case_id=val_table["case_id"].to_numpy(),
+                            prob=np.round(prob * 255).astype(np.uint8),
+                            tta=np.round(tta * 255).astype(np.uint8))
+    best_row = (max(history, key=lambda r: r["dice_per_patient"]) if select == "best"
+                else history[-1])
+    return {"kind": "final", "variant": variant, "seed": seed, "cfg": cfg, "split": split,
+            "select": select,
             "backend": keras.backend.backend(), "train_slices_per_epoch": len(train),
             "precision": policy, "cpu": cpu_summary(),
             "val_patients": int(val_table["case_id"].nunique()),
@@ -243,49 +258,6 @@ def _at_reference(folder: str, val_table, probs: dict) -> dict:
     return {"size": h, **out}
 
 
-def _jittered(base: type, width: float) -> type:
-    """``base`` whose batches get a random scale in [1 - width, 1 + width] and shift in
-    [-width, width] per slice and channel, after normalisation; seeded by (seed, step)."""
-
-    class Jittered(base):
-        def __getitem__(self, i: int):
-            x, y = super().__getitem__(i)
-            draw = int(self._draws[i])  # this step's epoch (already counted by the base)
-            r = np.random.default_rng([self.seed, draw, i, 7])
-            shape = (x.shape[0], 1, 1, x.shape[-1])
-            x = x * r.uniform(1 - width, 1 + width, shape) + r.uniform(-width, width, shape)
-            return x.astype(np.float32), y
-
-    return Jittered
-
-
-def _channel_dropped(base: type, p: float) -> type:
-    """``base`` whose batches lose one random channel (set to 0) in each slice with
-    probability ``p``, after normalisation; seeded by (seed, epoch, step)."""
-
-    class ChannelDropped(base):
-        def __getitem__(self, i: int):
-            x, y = super().__getitem__(i)
-            r = np.random.default_rng([self.seed, int(self._draws[i]), i, 11])
-            drop = r.random(x.shape[0]) < p
-            channel = r.integers(0, x.shape[-1], x.shape[0])
-            x = np.array(x, dtype=np.float32)
-            x[drop, ..., channel[drop]] = 0.0
-            return x, y
-
-    return ChannelDropped
-
-
-def _swap_ema(optimizer) -> None:
-    """Exchange the trained weights with their moving averages (as keras.callbacks.
-    SwapEMAWeights does on a non-TensorFlow backend); twice restores them."""
-    for var, avg in zip(optimizer._trainable_variables,
-                        optimizer._model_variables_moving_average, strict=True):
-        raw = var.numpy()
-        var.assign(avg)
-        avg.assign(raw)
-
-
 def _append(path: str, record: dict) -> None:
     """One JSON line; runs in parallel append to one file (a line per write)."""
     with open(path, "a") as fh:
@@ -300,9 +272,13 @@ def main() -> None:
     ap.add_argument("--seeds", nargs="+", type=int, default=[1])
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--val-patients", type=int, default=10)
-    ap.add_argument("--split", default="random", choices=["random", "prepared"],
+    ap.add_argument("--split", default="random",
                     help="random: --val-patients drawn from all (test included); prepared: the "
-                         "folder's own patient split (its test patients never read)")
+                         "folder's own patient split (its test patients never read); fold:K/N: "
+                         "fold K of N over the folder's non-test patients (lgg_cv.py)")
+    ap.add_argument("--select", default="best", choices=["best", "last"],
+                    help="the epoch scored at the end: best val Dice per patient, or the last")
+    ap.add_argument("--save-maps", help="write the final val maps to this .npz")
     ap.add_argument("--parallel", type=int, default=1, help="processes at once")
     ap.add_argument("--precision", default="auto", choices=["auto", "float32", "mixed_bfloat16"])
     ap.add_argument("--score-at", help="also score the best epoch's val maps resized to this "
@@ -311,7 +287,7 @@ def main() -> None:
     a = ap.parse_args()
     if a.one:
         _append(a.out, run_one(a.prepared, a.one[0], int(a.one[1]), a.epochs, a.val_patients,
-                               a.out, a.precision, a.split, a.score_at))
+                               a.out, a.precision, a.split, a.score_at, a.select, a.save_maps))
         return
     jobs = [(v, s) for v in a.variants for s in a.seeds]
     running: list[subprocess.Popen] = []
@@ -322,7 +298,9 @@ def main() -> None:
         running.append(subprocess.Popen(
             [sys.executable, __file__, "--prepared", a.prepared, "--out", a.out, "--epochs",
              str(a.epochs), "--val-patients", str(a.val_patients), "--precision", a.precision,
-             "--split", a.split, *(["--score-at", a.score_at] if a.score_at else []),
+             "--split", a.split, "--select", a.select,
+             *(["--score-at", a.score_at] if a.score_at else []),
+             *(["--save-maps", a.save_maps] if a.save_maps else []),
              "--one", v, str(s)],
             env=os.environ))
     for p in running:

@@ -1,0 +1,85 @@
+"""Cross-validation of the strong LGG recipe over patients: what the recipe scores on every
+non-test patient of the mirror, not on one split's 9 or 10 (a probe, not a stage).
+
+The recipe's prepared folder keeps its test patients out. Its other patients are dealt into
+``--folds`` folds (one seeded permutation, patient by patient). Each fold is trained by
+``lgg_recipe_probe.py`` (variant ``bce_dice_per_image``, the strong recipe's settings) on the
+other folds and scored at its **last** epoch, so nothing is chosen on the held-out patients;
+its val maps are saved. ``score`` then pools the out-of-fold maps: Dice per patient and IoU
+over tumour slices with 95 % intervals over all those patients, and the Tumour rule's
+recall / precision frontier on them.
+
+    PYTHONPATH=src python benchmarks/lgg_cv.py run --prepared data/prepared/lgg-strong \\
+        --dir /tmp/cv --folds 5 --epochs 8
+    PYTHONPATH=src python benchmarks/lgg_cv.py score --prepared data/prepared/lgg-strong \\
+        --dir /tmp/cv [--reference <the same recipe's prepared folder at 256²>]
+
+``run`` resumes: a fold whose maps exist is skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+VARIANT = "bce_dice_per_image"  # the strong recipe in lgg_recipe_probe.VARIANTS
+
+
+def fold_split(table: pd.DataFrame, k: int, n: int, seed: int = 0) -> np.ndarray:
+    """'train' / 'val' / 'test' per slice: the table's test patients stay 'test'; the others
+    are permuted (``seed``) and dealt into ``n`` folds; fold ``k``'s patients are 'val'."""
+    if not 0 <= k < n:
+        raise SystemExit(f"fold {k} of {n}: choose 0 ≤ k < n")
+    test = table["split"] == "test"
+    cases = np.array(sorted(table.loc[~test, "case_id"].unique()))
+    order = np.random.default_rng(seed).permutation(cases)
+    held = set(order[k::n])
+    return np.where(test, "test", np.where(table["case_id"].isin(held), "val", "train"))
+
+
+def run(a: argparse.Namespace) -> None:
+    out = Path(a.dir)
+    out.mkdir(parents=True, exist_ok=True)
+    probe = Path(__file__).with_name("lgg_recipe_probe.py")
+    for k in range(a.folds):
+        maps = out / f"fold{k}.npz"
+        if maps.exists():
+            print(f"fold {k}: {maps} exists, skipped", flush=True)
+            continue
+        cmd = [sys.executable, str(probe), "--prepared", a.prepared, "--out",
+               str(out / "cv.jsonl"), "--epochs", str(a.epochs), "--split",
+               f"fold:{k}/{a.folds}", "--select", "last", "--save-maps", str(maps),
+               "--one", VARIANT, str(a.seed)]
+        print(" ".join(cmd), flush=True)
+        subprocess.run(cmd, check=True, env=os.environ)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run")
+    s = sub.add_parser("score")
+    for p in (r, s):
+        p.add_argument("--prepared", required=True)
+        p.add_argument("--dir", required=True)
+    r.add_argument("--folds", type=int, default=5)
+    r.add_argument("--epochs", type=int, default=8)
+    r.add_argument("--seed", type=int, default=42)
+    s.add_argument("--reference", help="the recipe's prepared folder at 256² (score there)")
+    a = ap.parse_args()
+    if a.cmd == "run":
+        run(a)
+    else:
+        from lgg_cv_score import score
+
+        score(a.prepared, a.dir, a.reference)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""``lgg_cv.py score``: the out-of-fold maps of every fold pooled and scored as the evaluation
+scores a recipe's val split (``segstudy.patients``, ``segstudy.postprocess.clean``,
+``segstudy.detection``), with 95 % intervals over the patients (``segstudy.report.verdict``).
+
+Printed: per fold and pooled, Dice per patient and IoU over tumour slices for the raw and the
+flip-averaged maps under each component clean-up; the Tumour rule chosen on all the pooled
+patients (recall ≥ 0.95, ``detection.choose_min_area``) and the published model's rule applied
+to them; the recall / precision frontier; the patients with the lowest Dice.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+MIN_COMPONENTS = (0, 25, 50, 100)  # pixels at the input size, as postprocess.MIN_COMPONENTS
+AREAS = (1, 10, 25, 55, 80, 120, 160)
+LEVELS = (0.5, 0.4, 0.3)
+
+
+def load(prepared: str, folder: str, reference: str | None):
+    """(table, maps {"plain", "tta"} 0..1, truth): the out-of-fold rows of every fold, each
+    case's slices in prepared order; at ``reference``'s size when given."""
+    from segstudy.data.prepared import Prepared
+
+    files = sorted(Path(folder).glob("fold*.npz"))
+    if not files:
+        raise SystemExit(f"{folder}: no fold*.npz; run `lgg_cv.py run` first")
+    parts = [dict(np.load(f, allow_pickle=True)) for f in files]
+    ids = np.concatenate([p["sample_id"] for p in parts])
+    fold = np.concatenate([np.full(len(p["sample_id"]), int(f.stem[4:]))
+                           for p, f in zip(parts, files, strict=True)])
+    src = Prepared(reference or prepared)
+    row_of = dict(zip(src.table["sample_id"], range(len(src.table)), strict=True))
+    rows = np.array([row_of[s] for s in ids])
+    order = np.argsort(rows, kind="stable")  # prepared order: each case's slices in sequence
+    table = src.table.iloc[rows[order]].reset_index(drop=True).assign(fold=fold[order])
+    truth = np.asarray(src.masks)[rows[order]] > 0
+    if truth.ndim == 4:
+        truth = truth[..., 0]
+    maps = {}
+    for key in ("prob", "tta"):
+        m = np.concatenate([p[key] for p in parts])[order].astype(np.float32) / 255
+        if m.ndim == 4:
+            m = m[..., 0]
+        if m.shape[1:] != truth.shape[1:]:
+            import cv2
+
+            h, w = truth.shape[1:]
+            m = np.stack([cv2.resize(x, (w, h), interpolation=cv2.INTER_LINEAR) for x in m])
+        maps["plain" if key == "prob" else "tta"] = m
+    return table, maps, truth
+
+
+def pixel_scores(table: pd.DataFrame, found: np.ndarray, truth: np.ndarray) -> dict:
+    from segstudy.patients import per_patient
+    from segstudy.report.verdict import mean_interval, ratio_interval
+
+    n = len(found)
+    t = table.assign(split="cv", target_area=truth.reshape(n, -1).sum(1),
+                     pred_area=found.reshape(n, -1).sum(1),
+                     intersection=(found & truth).reshape(n, -1).sum(1))
+    pat = per_patient(t, 1.0)
+    tumour = t[t["target_area"] > 0]
+    iou = tumour["intersection"] / (tumour["target_area"] + tumour["pred_area"]
+                                    - tumour["intersection"])
+    by_case = iou.groupby(tumour["case_id"]).agg(["sum", "size"])
+    return {"dice": mean_interval(pat["dice"]), "iou_t": ratio_interval(by_case["sum"],
+                                                                        by_case["size"]),
+            "patients": pat.set_index("case_id")["dice"], "areas": t["pred_area"].to_numpy()}
+
+
+def fmt(v: tuple[float, float, float]) -> str:
+    return f"{v[0]:.3f} [{v[1]:.3f}, {v[2]:.3f}]"
+
+
+def score(prepared: str, folder: str, reference: str | None) -> None:
+    from segstudy.detection import choose_min_area, classify
+    from segstudy.postprocess import clean
+
+    table, maps, truth = load(prepared, folder, reference)
+    cases = table["case_id"].to_numpy()
+    scale = truth[0].size / np.load(next(Path(folder).glob("fold*.npz")))["tta"][0].size
+    has = truth.reshape(len(truth), -1).any(1)
+    print(f"{table['case_id'].nunique()} patients, {len(table)} slices "
+          f"({int(has.sum())} with tumour), {truth.shape[1]}² grid, folds "
+          f"{sorted(table['fold'].unique())}")
+    results = {}
+    for name, prob in maps.items():
+        for mc in MIN_COMPONENTS:
+            found = clean(prob, cases, (0.0, 1.0), round(mc * scale), False) > 0.5
+            got = pixel_scores(table, found, truth)
+            results[(name, mc)] = got
+            folds = []
+            for k in sorted(table["fold"].unique()):
+                sel = (table["fold"] == k).to_numpy()
+                d = pixel_scores(table[sel].reset_index(drop=True), found[sel], truth[sel])
+                folds.append(f"{d['dice'][0]:.3f}")
+            print(f"{name:5s} min_component {mc:3d}: Dice/patient {fmt(got['dice'])}, IoU "
+                  f"tumour slices {fmt(got['iou_t'])}; Dice per fold {' '.join(folds)}")
+    best = results[("tta", 50)]  # the published model's post-processing (models/lgg/strong.json)
+    areas = best["areas"] / scale  # the Tumour rule counts pixels at the input size
+    chosen = choose_min_area(areas, has, 0.95)
+    published = json.loads(Path("models/lgg/strong.json").read_text())["decision"]["min_area"]
+    for label, a in (("chosen on the pooled patients", chosen["min_area"]),
+                     (f"published min_area={published}", published)):
+        c = classify(areas, has, a)
+        pc = c["per_class"]["Tumour"]
+        print(f"Tumour rule {label} (≥ {a} px): TP {c['tp']} FN {c['fn']} FP {c['fp']} "
+              f"TN {c['tn']}, recall {pc['recall']:.3f}, precision {pc['precision']:.3f}")
+    for level in LEVELS:
+        prob = clean(maps["tta"], cases, (0.0, 1.0), round(50 * scale), False)
+        area = (prob >= level).reshape(len(prob), -1).sum(1) / scale
+        cells = []
+        for a in AREAS:
+            tp = int((area >= a)[has].sum())
+            cells.append(f"≥{a}: {tp / has.sum():.3f}/{tp / max(int((area >= a).sum()), 1):.3f}")
+        print(f"level {level} recall/precision", "  ".join(cells))
+    low = best["patients"].sort_values().head(8)
+    print("lowest Dice per patient:", ", ".join(f"{c} {d:.3f}" for c, d in low.items()))

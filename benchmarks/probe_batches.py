@@ -1,0 +1,50 @@
+"""Training-batch wrappers and an EMA swap for ``lgg_recipe_probe.py`` (probe ingredients that
+are not recipe params): intensity jitter, channel dropout, and exchanging Adam's moving
+averages with the trained weights."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def jittered(base: type, width: float) -> type:
+    """``base`` whose batches get a random scale in [1 - width, 1 + width] and shift in
+    [-width, width] per slice and channel, after normalisation; seeded by (seed, step)."""
+
+    class Jittered(base):
+        def __getitem__(self, i: int):
+            x, y = super().__getitem__(i)
+            draw = int(self._draws[i])  # this step's epoch (already counted by the base)
+            r = np.random.default_rng([self.seed, draw, i, 7])
+            shape = (x.shape[0], 1, 1, x.shape[-1])
+            x = x * r.uniform(1 - width, 1 + width, shape) + r.uniform(-width, width, shape)
+            return x.astype(np.float32), y
+
+    return Jittered
+
+
+def channel_dropped(base: type, p: float) -> type:
+    """``base`` whose batches lose one random channel (set to 0) in each slice with
+    probability ``p``, after normalisation; seeded by (seed, epoch, step)."""
+
+    class ChannelDropped(base):
+        def __getitem__(self, i: int):
+            x, y = super().__getitem__(i)
+            r = np.random.default_rng([self.seed, int(self._draws[i]), i, 11])
+            drop = r.random(x.shape[0]) < p
+            channel = r.integers(0, x.shape[-1], x.shape[0])
+            x = np.array(x, dtype=np.float32)
+            x[drop, ..., channel[drop]] = 0.0
+            return x, y
+
+    return ChannelDropped
+
+
+def swap_ema(optimizer) -> None:
+    """Exchange the trained weights with their moving averages (as keras.callbacks.
+    SwapEMAWeights does on a non-TensorFlow backend); twice restores them."""
+    for var, avg in zip(optimizer._trainable_variables,
+                        optimizer._model_variables_moving_average, strict=True):
+        raw = var.numpy()
+        var.assign(avg)
+        avg.assign(raw)

@@ -1,0 +1,67 @@
+"""benchmarks/lgg_cv.py and benchmarks/isbi_cv.py: the folds of the cross-validations."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+BENCH = Path(__file__).parents[1] / "benchmarks"
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+lgg_cv, isbi_cv = _load("lgg_cv"), _load("isbi_cv")
+
+
+def _lgg_table() -> pd.DataFrame:
+    cases = [f"P{i:02d}" for i in range(23)]
+    split = ["test"] * 3 + ["val"] * 4 + ["train"] * 16
+    return pd.DataFrame([{"case_id": c, "split": s} for c, s in zip(cases, split, strict=True)
+                         for _ in range(3)])
+
+
+def test_lgg_folds_hold_out_every_non_test_patient_exactly_once():
+    table = _lgg_table()
+    held = [set(table.loc[lgg_cv.fold_split(table, k, 5) == "val", "case_id"]) for k in range(5)]
+    assert sum(len(h) for h in held) == 20
+    assert set().union(*held) == set(table.loc[table["split"] != "test", "case_id"])
+    assert sorted(len(h) for h in held) == [4, 4, 4, 4, 4]
+
+
+def test_lgg_folds_never_train_or_validate_on_test_patients():
+    table = _lgg_table()
+    for k in range(5):
+        split = lgg_cv.fold_split(table, k, 5)
+        assert (split[table["split"] == "test"] == "test").all()
+        assert (split[table["split"] != "test"] != "test").all()
+
+
+def test_lgg_fold_keeps_each_patients_slices_together():
+    table = _lgg_table()
+    split = pd.Series(lgg_cv.fold_split(table, 2, 5))
+    assert split.groupby(table["case_id"]).nunique().max() == 1
+
+
+def test_lgg_fold_outside_the_range_is_refused():
+    with pytest.raises(SystemExit, match="fold 5 of 5"):
+        lgg_cv.fold_split(_lgg_table(), 5, 5)
+
+
+def test_isbi_fold_zero_is_the_published_contiguous_split():
+    assert list(isbi_cv.fold_split(0)) == ["train"] * 20 + ["val"] * 4 + ["test"] * 6
+
+
+def test_isbi_folds_test_every_slice_exactly_once_with_20_train_4_val():
+    splits = np.stack([isbi_cv.fold_split(k) for k in range(isbi_cv.FOLDS)])
+    assert ((splits == "test").sum(axis=0) == 1).all()
+    for s in splits:
+        assert ((s == "train").sum(), (s == "val").sum(), (s == "test").sum()) == (20, 4, 6)
