@@ -119,5 +119,29 @@ def score(prepared: str, folder: str, reference: str | None) -> None:
             tp = int((area >= a)[has].sum())
             cells.append(f"≥{a}: {tp / has.sum():.3f}/{tp / max(int((area >= a).sum()), 1):.3f}")
         print(f"level {level} recall/precision", "  ".join(cells))
+    from segstudy.report.verdict import mean_interval
+
+    split_of = table.groupby("case_id")["split"].first()  # the recipe's own split
+    for name in ("val", "train"):
+        d = best["patients"][split_of[best["patients"].index] == name]
+        if len(d) > 1:
+            print(f"out-of-fold Dice per patient of the recipe's {name} patients ({len(d)}): "
+                  f"{fmt(mean_interval(d))}")
+    curves(Path(folder) / "cv.jsonl")
     low = best["patients"].sort_values().head(8)
     print("lowest Dice per patient:", ", ".join(f"{c} {d:.3f}" for c, d in low.items()))
+
+
+def curves(path: Path) -> None:
+    """Each fold's val Dice per patient by epoch (raw maps), and what choosing the best epoch
+    on the held-out patients would have added to the last epoch's score: the optimism of a
+    val score that also chose the epoch."""
+    finals = [r for r in map(json.loads, path.open()) if r["kind"] == "final"]
+    gains = []
+    for r in sorted(finals, key=lambda r: r["split"]):
+        dice = [h["dice_per_patient"] for h in r["history"]]
+        gains.append(max(dice) - dice[-1])
+        print(f"{r['split']}: Dice/patient by epoch {' '.join(f'{d:.3f}' for d in dice)} "
+              f"({r['wall_s']:.0f} s)")
+    if gains:
+        print(f"best epoch − last epoch, mean over {len(gains)} folds: {np.mean(gains):+.3f}")
