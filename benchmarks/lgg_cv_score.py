@@ -5,7 +5,9 @@ scores a recipe's val split (``segstudy.patients``, ``segstudy.postprocess.clean
 Printed: per fold and pooled, Dice per patient and IoU over tumour slices for the raw and the
 flip-averaged maps under each component clean-up; the Tumour rule chosen on all the pooled
 patients (recall ≥ 0.95, ``detection.choose_min_area``) and the published model's rule applied
-to them; the recall / precision frontier; the patients with the lowest Dice.
+to them; the recall / precision frontier (with and without the largest 3-D component); the
+patients with the lowest Dice; what keeping only each patient's largest 3-D component changes
+(paired over the patients).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import pandas as pd
 
 MIN_COMPONENTS = (0, 25, 50, 100)  # pixels at the input size, as postprocess.MIN_COMPONENTS
 AREAS = (1, 10, 25, 55, 80, 120, 160)
-LEVELS = (0.5, 0.4, 0.3)
+LEVELS = (0.5, 0.4, 0.3, 0.2, 0.1)
 
 
 def load(prepared: str, folder: str, reference: str | None):
@@ -80,6 +82,7 @@ def fmt(v: tuple[float, float, float]) -> str:
 def score(prepared: str, folder: str, reference: str | None) -> None:
     from segstudy.detection import choose_min_area, classify
     from segstudy.postprocess import clean
+    from segstudy.report.verdict import paired_interval
 
     table, maps, truth = load(prepared, folder, reference)
     cases = table["case_id"].to_numpy()
@@ -102,23 +105,33 @@ def score(prepared: str, folder: str, reference: str | None) -> None:
             print(f"{name:5s} min_component {mc:3d}: Dice/patient {fmt(got['dice'])}, IoU "
                   f"tumour slices {fmt(got['iou_t'])}; Dice per fold {' '.join(folds)}")
     best = results[("tta", 50)]  # the published model's post-processing (models/lgg/strong.json)
-    areas = best["areas"] / scale  # the Tumour rule counts pixels at the input size
-    chosen = choose_min_area(areas, has, 0.95)
+    biggest = pixel_scores(table, clean(maps["tta"], cases, (0.0, 1.0), round(50 * scale),
+                                        True) > 0.5, truth)
+    d = paired_interval(biggest["patients"].to_numpy(), best["patients"].to_numpy())
+    print(f"tta min_component 50 + largest 3-D component: Dice/patient {fmt(biggest['dice'])}, "
+          f"IoU tumour slices {fmt(biggest['iou_t'])}; paired Δ Dice/patient {fmt(d)}")
     published = json.loads(Path("models/lgg/strong.json").read_text())["decision"]["min_area"]
-    for label, a in (("chosen on the pooled patients", chosen["min_area"]),
-                     (f"published min_area={published}", published)):
-        c = classify(areas, has, a)
-        pc = c["per_class"]["Tumour"]
-        print(f"Tumour rule {label} (≥ {a} px): TP {c['tp']} FN {c['fn']} FP {c['fp']} "
-              f"TN {c['tn']}, recall {pc['recall']:.3f}, precision {pc['precision']:.3f}")
-    for level in LEVELS:
-        prob = clean(maps["tta"], cases, (0.0, 1.0), round(50 * scale), False)
-        area = (prob >= level).reshape(len(prob), -1).sum(1) / scale
-        cells = []
-        for a in AREAS:
-            tp = int((area >= a)[has].sum())
-            cells.append(f"≥{a}: {tp / has.sum():.3f}/{tp / max(int((area >= a).sum()), 1):.3f}")
-        print(f"level {level} recall/precision", "  ".join(cells))
+    for post, got in (("tta+min50", best), ("tta+min50+largest 3-D", biggest)):
+        areas = got["areas"] / scale  # the Tumour rule counts pixels at the input size
+        chosen = choose_min_area(areas, has, 0.95)
+        for label, a in (("chosen on the pooled patients", chosen["min_area"]),
+                         (f"published min_area={published}", published)):
+            c = classify(areas, has, a)
+            pc = c["per_class"]["Tumour"]
+            print(f"{post}: Tumour rule {label} (≥ {a} px): TP {c['tp']} FN {c['fn']} "
+                  f"FP {c['fp']} TN {c['tn']}, recall {pc['recall']:.3f}, "
+                  f"precision {pc['precision']:.3f}")
+    for largest in (False, True):  # components found at each level (clean's cut is mid-range)
+        for level in LEVELS:
+            prob = clean(maps["tta"], cases, (0.0, 2 * level), round(50 * scale), largest)
+            area = (prob >= level).reshape(len(prob), -1).sum(1) / scale
+            cells = []
+            for a in AREAS:
+                tp = int((area >= a)[has].sum())
+                cells.append(f"≥{a}: {tp / has.sum():.3f}/"
+                             f"{tp / max(int((area >= a).sum()), 1):.3f}")
+            print(f"level {level}{' largest 3-D' if largest else ''} recall/precision",
+                  "  ".join(cells))
     from segstudy.report.verdict import mean_interval
 
     split_of = table.groupby("case_id")["split"].first()  # the recipe's own split
