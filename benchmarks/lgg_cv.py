@@ -12,7 +12,10 @@ recall / precision frontier on them.
     PYTHONPATH=src python benchmarks/lgg_cv.py run --prepared data/prepared/lgg-strong \\
         --dir /tmp/cv --folds 5 --epochs 8
     PYTHONPATH=src python benchmarks/lgg_cv.py score --prepared data/prepared/lgg-strong \\
-        --dir /tmp/cv [--reference <the same recipe's prepared folder at 256²>]
+        --dir /tmp/cv [/tmp/cv43 ...] [--reference <the same recipe's prepared folder at 256²>]
+
+Several ``--dir`` (the same folds, other training seeds) score the seeds' average and each
+seed alone against it.
 
 ``run`` resumes: a fold whose maps exist is skipped.
 """
@@ -67,7 +70,9 @@ def main() -> None:
     s = sub.add_parser("score")
     for p in (r, s):
         p.add_argument("--prepared", required=True)
-        p.add_argument("--dir", required=True)
+    r.add_argument("--dir", required=True)
+    s.add_argument("--dir", required=True, nargs="+",
+                   help="one run's folder, or several (other seeds, same folds): averaged")
     r.add_argument("--folds", type=int, default=5)
     r.add_argument("--epochs", type=int, default=8)
     r.add_argument("--seed", type=int, default=42)

@@ -23,15 +23,29 @@ AREAS = (1, 10, 25, 55, 80, 120, 160)
 LEVELS = (0.5, 0.4, 0.3, 0.2, 0.1)
 
 
-def load(prepared: str, folder: str, reference: str | None):
+def fold_parts(folders: list[str]) -> tuple[list[Path], list[dict]]:
+    """Each fold's saved maps; with several folders (the same folds trained with other seeds)
+    their maps averaged, fold by fold: the out-of-fold output of the seeds' ensemble."""
+    files = sorted(Path(folders[0]).glob("fold*.npz"))
+    if not files:
+        raise SystemExit(f"{folders[0]}: no fold*.npz; run `lgg_cv.py run` first")
+    parts = []
+    for f in files:
+        runs = [dict(np.load(Path(d) / f.name, allow_pickle=True)) for d in folders]
+        if any(list(r["sample_id"]) != list(runs[0]["sample_id"]) for r in runs):
+            raise SystemExit(f"{f.name}: the folders hold other patients; same --folds only")
+        parts.append({"sample_id": runs[0]["sample_id"],
+                      **{k: np.mean([r[k].astype(np.float32) for r in runs], axis=0)
+                         for k in ("prob", "tta")}})
+    return files, parts
+
+
+def load(prepared: str, folders: list[str], reference: str | None):
     """(table, maps {"plain", "tta"} 0..1, truth): the out-of-fold rows of every fold, each
     case's slices in prepared order; at ``reference``'s size when given."""
     from segstudy.data.prepared import Prepared
 
-    files = sorted(Path(folder).glob("fold*.npz"))
-    if not files:
-        raise SystemExit(f"{folder}: no fold*.npz; run `lgg_cv.py run` first")
-    parts = [dict(np.load(f, allow_pickle=True)) for f in files]
+    files, parts = fold_parts(folders)
     ids = np.concatenate([p["sample_id"] for p in parts])
     fold = np.concatenate([np.full(len(p["sample_id"]), int(f.stem[4:]))
                            for p, f in zip(parts, files, strict=True)])
@@ -57,6 +71,12 @@ def load(prepared: str, folder: str, reference: str | None):
     return table, maps, truth
 
 
+def input_scale(folder: str, truth: np.ndarray) -> float:
+    """Pixels of the scoring grid per pixel of the model's input (component sizes and the
+    Tumour rule count input pixels)."""
+    return truth[0].size / np.load(next(Path(folder).glob("fold*.npz")))["tta"][0].size
+
+
 def pixel_scores(table: pd.DataFrame, found: np.ndarray, truth: np.ndarray) -> dict:
     from segstudy.patients import per_patient
     from segstudy.report.verdict import mean_interval, ratio_interval
@@ -79,14 +99,14 @@ def fmt(v: tuple[float, float, float]) -> str:
     return f"{v[0]:.3f} [{v[1]:.3f}, {v[2]:.3f}]"
 
 
-def score(prepared: str, folder: str, reference: str | None) -> None:
+def score(prepared: str, folders: list[str], reference: str | None) -> None:
     from segstudy.detection import choose_min_area, classify
     from segstudy.postprocess import clean
     from segstudy.report.verdict import paired_interval
 
-    table, maps, truth = load(prepared, folder, reference)
+    table, maps, truth = load(prepared, folders, reference)
     cases = table["case_id"].to_numpy()
-    scale = truth[0].size / np.load(next(Path(folder).glob("fold*.npz")))["tta"][0].size
+    scale = input_scale(folders[0], truth)
     has = truth.reshape(len(truth), -1).any(1)
     print(f"{table['case_id'].nunique()} patients, {len(table)} slices "
           f"({int(has.sum())} with tumour), {truth.shape[1]}² grid, folds "
@@ -140,9 +160,12 @@ def score(prepared: str, folder: str, reference: str | None) -> None:
         if len(d) > 1:
             print(f"out-of-fold Dice per patient of the recipe's {name} patients ({len(d)}): "
                   f"{fmt(mean_interval(d))}")
-    curves(Path(folder) / "cv.jsonl")
+    for folder in folders:
+        curves(Path(folder) / "cv.jsonl")
     low = best["patients"].sort_values().head(8)
     print("lowest Dice per patient:", ", ".join(f"{c} {d:.3f}" for c, d in low.items()))
+    if len(folders) > 1:
+        seeds(prepared, folders, reference, best)
 
 
 def curves(path: Path) -> None:
@@ -158,3 +181,23 @@ def curves(path: Path) -> None:
               f"({r['wall_s']:.0f} s)")
     if gains:
         print(f"best epoch − last epoch, mean over {len(gains)} folds: {np.mean(gains):+.3f}")
+
+
+def seeds(prepared: str, folders: list[str], reference: str | None, together: dict) -> None:
+    """Each folder (one training seed) alone against the average of all, paired over the
+    patients, under the published post-processing (flip averaging, components ≥ 50 px)."""
+    from segstudy.postprocess import clean
+    from segstudy.report.verdict import paired_interval
+
+    alone = []
+    for folder in folders:
+        table, maps, truth = load(prepared, [folder], reference)
+        scale = input_scale(folder, truth)
+        got = pixel_scores(table, clean(maps["tta"], table["case_id"].to_numpy(), (0.0, 1.0),
+                                        round(50 * scale), False) > 0.5, truth)
+        alone.append(got)
+        d = paired_interval(together["patients"].to_numpy(), got["patients"].to_numpy())
+        print(f"{folder} alone: Dice/patient {fmt(got['dice'])}, IoU tumour slices "
+              f"{fmt(got['iou_t'])}; average of all − it: Δ Dice/patient {fmt(d)}")
+    d = paired_interval(alone[1]["patients"].to_numpy(), alone[0]["patients"].to_numpy())
+    print(f"{folders[1]} − {folders[0]}: Δ Dice/patient {fmt(d)} (seed to seed)")

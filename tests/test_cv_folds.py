@@ -65,3 +65,25 @@ def test_isbi_folds_test_every_slice_exactly_once_with_20_train_4_val():
     assert ((splits == "test").sum(axis=0) == 1).all()
     for s in splits:
         assert ((s == "train").sum(), (s == "val").sum(), (s == "test").sum()) == (20, 4, 6)
+
+
+def _fold_file(folder: Path, ids: list[str], value: int) -> None:
+    folder.mkdir(exist_ok=True)
+    maps = np.full((len(ids), 4, 4), value, dtype=np.uint8)
+    np.savez(folder / "fold0.npz", sample_id=np.array(ids), prob=maps, tta=maps)
+
+
+def test_lgg_cv_score_averages_the_seeds_maps_fold_by_fold(tmp_path):
+    lgg_cv_score = _load("lgg_cv_score")
+    _fold_file(tmp_path / "a", ["s1", "s2"], 100)
+    _fold_file(tmp_path / "b", ["s1", "s2"], 200)
+    _, parts = lgg_cv_score.fold_parts([str(tmp_path / "a"), str(tmp_path / "b")])
+    assert np.allclose(parts[0]["tta"], 150) and np.allclose(parts[0]["prob"], 150)
+
+
+def test_lgg_cv_score_refuses_seed_folders_with_other_patients(tmp_path):
+    lgg_cv_score = _load("lgg_cv_score")
+    _fold_file(tmp_path / "a", ["s1", "s2"], 100)
+    _fold_file(tmp_path / "b", ["s1", "s3"], 100)
+    with pytest.raises(SystemExit, match=r"fold0\.npz"):
+        lgg_cv_score.fold_parts([str(tmp_path / "a"), str(tmp_path / "b")])
