@@ -100,58 +100,16 @@ def fmt(v: tuple[float, float, float]) -> str:
 
 
 def score(prepared: str, folders: list[str], reference: str | None) -> None:
-    from segstudy.detection import choose_min_area, classify
-    from segstudy.postprocess import clean
-    from segstudy.report.verdict import paired_interval
-
     table, maps, truth = load(prepared, folders, reference)
-    cases = table["case_id"].to_numpy()
     scale = input_scale(folders[0], truth)
     has = truth.reshape(len(truth), -1).any(1)
     print(f"{table['case_id'].nunique()} patients, {len(table)} slices "
           f"({int(has.sum())} with tumour), {truth.shape[1]}² grid, folds "
           f"{sorted(table['fold'].unique())}")
-    results = {}
-    for name, prob in maps.items():
-        for mc in MIN_COMPONENTS:
-            found = clean(prob, cases, (0.0, 1.0), round(mc * scale), False) > 0.5
-            got = pixel_scores(table, found, truth)
-            results[(name, mc)] = got
-            folds = []
-            for k in sorted(table["fold"].unique()):
-                sel = (table["fold"] == k).to_numpy()
-                d = pixel_scores(table[sel].reset_index(drop=True), found[sel], truth[sel])
-                folds.append(f"{d['dice'][0]:.3f}")
-            print(f"{name:5s} min_component {mc:3d}: Dice/patient {fmt(got['dice'])}, IoU "
-                  f"tumour slices {fmt(got['iou_t'])}; Dice per fold {' '.join(folds)}")
-    best = results[("tta", 50)]  # the published model's post-processing (models/lgg/strong.json)
-    biggest = pixel_scores(table, clean(maps["tta"], cases, (0.0, 1.0), round(50 * scale),
-                                        True) > 0.5, truth)
-    d = paired_interval(biggest["patients"].to_numpy(), best["patients"].to_numpy())
-    print(f"tta min_component 50 + largest 3-D component: Dice/patient {fmt(biggest['dice'])}, "
-          f"IoU tumour slices {fmt(biggest['iou_t'])}; paired Δ Dice/patient {fmt(d)}")
-    published = json.loads(Path("models/lgg/strong.json").read_text())["decision"]["min_area"]
-    for post, got in (("tta+min50", best), ("tta+min50+largest 3-D", biggest)):
-        areas = got["areas"] / scale  # the Tumour rule counts pixels at the input size
-        chosen = choose_min_area(areas, has, 0.95)
-        for label, a in (("chosen on the pooled patients", chosen["min_area"]),
-                         (f"published min_area={published}", published)):
-            c = classify(areas, has, a)
-            pc = c["per_class"]["Tumour"]
-            print(f"{post}: Tumour rule {label} (≥ {a} px): TP {c['tp']} FN {c['fn']} "
-                  f"FP {c['fp']} TN {c['tn']}, recall {pc['recall']:.3f}, "
-                  f"precision {pc['precision']:.3f}")
-    for largest in (False, True):  # components found at each level (clean's cut is mid-range)
-        for level in LEVELS:
-            prob = clean(maps["tta"], cases, (0.0, 2 * level), round(50 * scale), largest)
-            area = (prob >= level).reshape(len(prob), -1).sum(1) / scale
-            cells = []
-            for a in AREAS:
-                tp = int((area >= a)[has].sum())
-                cells.append(f"≥{a}: {tp / has.sum():.3f}/"
-                             f"{tp / max(int((area >= a).sum()), 1):.3f}")
-            print(f"level {level}{' largest 3-D' if largest else ''} recall/precision",
-                  "  ".join(cells))
+    best = cleanups(table, maps, truth, scale)
+    biggest = largest_component(table, maps, truth, scale, best)
+    tumour_rules(has, scale, {"tta+min50": best, "tta+min50+largest 3-D": biggest})
+    frontier(table, maps, has, scale)
     from segstudy.report.verdict import mean_interval
 
     split_of = table.groupby("case_id")["split"].first()  # the recipe's own split
@@ -166,6 +124,81 @@ def score(prepared: str, folders: list[str], reference: str | None) -> None:
     print("lowest Dice per patient:", ", ".join(f"{c} {d:.3f}" for c, d in low.items()))
     if len(folders) > 1:
         seeds(prepared, folders, reference, best)
+
+
+def cleanups(table: pd.DataFrame, maps: dict, truth: np.ndarray, scale: float) -> dict:
+    """Pooled and per-fold scores of the raw and flip-averaged maps under each component
+    clean-up; returns the published model's (flip averaging, components ≥ 50 px)."""
+    from segstudy.postprocess import clean
+
+    cases = table["case_id"].to_numpy()
+    results = {}
+    for name, prob in maps.items():
+        for mc in MIN_COMPONENTS:
+            found = clean(prob, cases, (0.0, 1.0), round(mc * scale), False) > 0.5
+            got = pixel_scores(table, found, truth)
+            results[(name, mc)] = got
+            folds = []
+            for k in sorted(table["fold"].unique()):
+                sel = (table["fold"] == k).to_numpy()
+                d = pixel_scores(table[sel].reset_index(drop=True), found[sel], truth[sel])
+                folds.append(f"{d['dice'][0]:.3f}")
+            print(f"{name:5s} min_component {mc:3d}: Dice/patient {fmt(got['dice'])}, IoU "
+                  f"tumour slices {fmt(got['iou_t'])}; Dice per fold {' '.join(folds)}")
+    return results[("tta", 50)]  # the published model's post-processing (strong.json)
+
+
+def largest_component(table: pd.DataFrame, maps: dict, truth: np.ndarray, scale: float,
+                      best: dict) -> dict:
+    """The published post-processing plus each patient's largest 3-D component, paired
+    against it over the patients."""
+    from segstudy.postprocess import clean
+    from segstudy.report.verdict import paired_interval
+
+    found = clean(maps["tta"], table["case_id"].to_numpy(), (0.0, 1.0), round(50 * scale),
+                  True) > 0.5
+    biggest = pixel_scores(table, found, truth)
+    d = paired_interval(biggest["patients"].to_numpy(), best["patients"].to_numpy())
+    print(f"tta min_component 50 + largest 3-D component: Dice/patient {fmt(biggest['dice'])}, "
+          f"IoU tumour slices {fmt(biggest['iou_t'])}; paired Δ Dice/patient {fmt(d)}")
+    return biggest
+
+
+def tumour_rules(has: np.ndarray, scale: float, posts: dict[str, dict]) -> None:
+    """Under each post-processing: the Tumour rule chosen on all the pooled patients (recall
+    floor 0.95) and the published model's rule (models/lgg/strong.json)."""
+    from segstudy.detection import choose_min_area, classify
+
+    published = json.loads(Path("models/lgg/strong.json").read_text())["decision"]["min_area"]
+    for post, got in posts.items():
+        areas = got["areas"] / scale  # the Tumour rule counts pixels at the input size
+        chosen = choose_min_area(areas, has, 0.95)
+        for label, a in (("chosen on the pooled patients", chosen["min_area"]),
+                         (f"published min_area={published}", published)):
+            c = classify(areas, has, a)
+            pc = c["per_class"]["Tumour"]
+            print(f"{post}: Tumour rule {label} (≥ {a} px): TP {c['tp']} FN {c['fn']} "
+                  f"FP {c['fp']} TN {c['tn']}, recall {pc['recall']:.3f}, "
+                  f"precision {pc['precision']:.3f}")
+
+
+def frontier(table: pd.DataFrame, maps: dict, has: np.ndarray, scale: float) -> None:
+    """Slice recall / precision of "area ≥ a at probability ≥ level", after the published
+    clean-up done at that level, with and without the largest 3-D component."""
+    from segstudy.postprocess import clean
+
+    cases = table["case_id"].to_numpy()
+    for largest in (False, True):  # components found at each level (clean's cut is mid-range)
+        for level in LEVELS:
+            prob = clean(maps["tta"], cases, (0.0, 2 * level), round(50 * scale), largest)
+            area = (prob >= level).reshape(len(prob), -1).sum(1) / scale
+            cells = []
+            for a in AREAS:
+                tp = int((area >= a)[has].sum())
+                cells.append(f"≥{a}: {tp / has.sum():.3f}/"
+                             f"{tp / max(int((area >= a).sum()), 1):.3f}")
+            print(f"level {level}{' largest 3-D' if largest else ''} recall/precision",
+                  "  ".join(cells))
 
 
 def curves(path: Path) -> None:
