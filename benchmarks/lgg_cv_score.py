@@ -183,7 +183,7 @@ def tumour_rules(has: np.ndarray, scale: float, posts: dict[str, dict]) -> None:
 
 
 def frontier(table: pd.DataFrame, maps: dict, has: np.ndarray, scale: float) -> None:
-    """Slice recall / precision of "area ≥ a at probability ≥ level", after the published
+    """Slice recall / precision of "area ≥ a at probability > level", after the published
     clean-up done at that level, with and without the largest 3-D component."""
     from segstudy.postprocess import clean
 
@@ -191,7 +191,7 @@ def frontier(table: pd.DataFrame, maps: dict, has: np.ndarray, scale: float) -> 
     for largest in (False, True):  # components found at each level (clean's cut is mid-range)
         for level in LEVELS:
             prob = clean(maps["tta"], cases, (0.0, 2 * level), round(50 * scale), largest)
-            area = (prob >= level).reshape(len(prob), -1).sum(1) / scale
+            area = (prob > level).reshape(len(prob), -1).sum(1) / scale  # as binarise
             cells = []
             for a in AREAS:
                 tp = int((area >= a)[has].sum())
