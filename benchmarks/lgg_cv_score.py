@@ -25,7 +25,8 @@ LEVELS = (0.5, 0.4, 0.3, 0.2, 0.1)
 
 def fold_parts(folders: list[str]) -> tuple[list[Path], list[dict]]:
     """Each fold's saved maps; with several folders (the same folds trained with other seeds)
-    their maps averaged, fold by fold: the out-of-fold output of the seeds' ensemble."""
+    their maps averaged, fold by fold: the out-of-fold output of the seeds' ensemble (each
+    seed's own flip-averaged map kept under ``seed_tta``)."""
     files = sorted(Path(folders[0]).glob("fold*.npz"))
     if not files:
         raise SystemExit(f"{folders[0]}: no fold*.npz; run `lgg_cv.py run` first")
@@ -36,13 +37,17 @@ def fold_parts(folders: list[str]) -> tuple[list[Path], list[dict]]:
             raise SystemExit(f"{f.name}: the folders hold other patients; same --folds only")
         parts.append({"sample_id": runs[0]["sample_id"],
                       **{k: np.mean([r[k].astype(np.float32) for r in runs], axis=0)
-                         for k in ("prob", "tta")}})
+                         for k in ("prob", "tta")},
+                      "seed_tta": [r["tta"] for r in runs]})
     return files, parts
 
 
 def load(prepared: str, folders: list[str], reference: str | None):
-    """(table, maps {"plain", "tta"} 0..1, truth): the out-of-fold rows of every fold, each
-    case's slices in prepared order; at ``reference``'s size when given."""
+    """(table, maps, truth, scale): the out-of-fold rows of every fold, each case's slices in
+    prepared order, at ``reference``'s size when given. ``maps``: "plain" and "tta" (0..1,
+    the seeds' average), with several folders also "seeds", each seed's "tta". ``scale``:
+    pixels of the scoring grid per pixel of the model's input (component sizes and the
+    Tumour rule count input pixels)."""
     from segstudy.data.prepared import Prepared
 
     files, parts = fold_parts(folders)
@@ -57,9 +62,9 @@ def load(prepared: str, folders: list[str], reference: str | None):
     truth = np.asarray(src.masks)[rows[order]] > 0
     if truth.ndim == 4:
         truth = truth[..., 0]
-    maps = {}
-    for key in ("prob", "tta"):
-        m = np.concatenate([p[key] for p in parts])[order].astype(np.float32) / 255
+
+    def grid(arrays: list[np.ndarray]) -> np.ndarray:
+        m = np.concatenate(arrays)[order].astype(np.float32) / 255
         if m.ndim == 4:
             m = m[..., 0]
         if m.shape[1:] != truth.shape[1:]:
@@ -67,14 +72,12 @@ def load(prepared: str, folders: list[str], reference: str | None):
 
             h, w = truth.shape[1:]
             m = np.stack([cv2.resize(x, (w, h), interpolation=cv2.INTER_LINEAR) for x in m])
-        maps["plain" if key == "prob" else "tta"] = m
-    return table, maps, truth
+        return m
 
-
-def input_scale(folder: str, truth: np.ndarray) -> float:
-    """Pixels of the scoring grid per pixel of the model's input (component sizes and the
-    Tumour rule count input pixels)."""
-    return truth[0].size / np.load(next(Path(folder).glob("fold*.npz")))["tta"][0].size
+    maps = {"plain": grid([p["prob"] for p in parts]), "tta": grid([p["tta"] for p in parts])}
+    if len(folders) > 1:
+        maps["seeds"] = [grid([p["seed_tta"][i] for p in parts]) for i in range(len(folders))]
+    return table, maps, truth, truth[0].size / parts[0]["tta"][0].size
 
 
 def pixel_scores(table: pd.DataFrame, found: np.ndarray, truth: np.ndarray) -> dict:
@@ -100,8 +103,9 @@ def fmt(v: tuple[float, float, float]) -> str:
 
 
 def score(prepared: str, folders: list[str], reference: str | None) -> None:
-    table, maps, truth = load(prepared, folders, reference)
-    scale = input_scale(folders[0], truth)
+    from segstudy.report.verdict import mean_interval
+
+    table, maps, truth, scale = load(prepared, folders, reference)
     has = truth.reshape(len(truth), -1).any(1)
     print(f"{table['case_id'].nunique()} patients, {len(table)} slices "
           f"({int(has.sum())} with tumour), {truth.shape[1]}² grid, folds "
@@ -110,8 +114,6 @@ def score(prepared: str, folders: list[str], reference: str | None) -> None:
     biggest = largest_component(table, maps, truth, scale, best)
     tumour_rules(has, scale, {"tta+min50": best, "tta+min50+largest 3-D": biggest})
     frontier(table, maps, has, scale)
-    from segstudy.report.verdict import mean_interval
-
     split_of = table.groupby("case_id")["split"].first()  # the recipe's own split
     for name in ("val", "train"):
         d = best["patients"][split_of[best["patients"].index] == name]
@@ -123,7 +125,7 @@ def score(prepared: str, folders: list[str], reference: str | None) -> None:
     low = best["patients"].sort_values().head(8)
     print("lowest Dice per patient:", ", ".join(f"{c} {d:.3f}" for c, d in low.items()))
     if len(folders) > 1:
-        seeds(prepared, folders, reference, best)
+        seeds(table, maps["seeds"], truth, scale, folders, best)
 
 
 def cleanups(table: pd.DataFrame, maps: dict, truth: np.ndarray, scale: float) -> dict:
@@ -133,7 +135,8 @@ def cleanups(table: pd.DataFrame, maps: dict, truth: np.ndarray, scale: float) -
 
     cases = table["case_id"].to_numpy()
     results = {}
-    for name, prob in maps.items():
+    for name in ("plain", "tta"):
+        prob = maps[name]
         for mc in MIN_COMPONENTS:
             found = clean(prob, cases, (0.0, 1.0), round(mc * scale), False) > 0.5
             got = pixel_scores(table, found, truth)
@@ -216,21 +219,19 @@ def curves(path: Path) -> None:
         print(f"best epoch − last epoch, mean over {len(gains)} folds: {np.mean(gains):+.3f}")
 
 
-def seeds(prepared: str, folders: list[str], reference: str | None, together: dict) -> None:
-    """Each folder (one training seed) alone against the average of all, paired over the
-    patients, under the published post-processing (flip averaging, components ≥ 50 px); and
-    what the largest 3-D component adds, averaged over the seeds per patient."""
+def seeds(table: pd.DataFrame, each: list[np.ndarray], truth: np.ndarray, scale: float,
+          folders: list[str], together: dict) -> None:
+    """Each seed's flip-averaged map (``each``, one per folder) alone against the average of
+    all, paired over the patients, under the published post-processing (components ≥ 50 px);
+    and what the largest 3-D component adds, averaged over the seeds per patient."""
     from segstudy.postprocess import clean
     from segstudy.report.verdict import paired_interval
 
+    cases, size = table["case_id"].to_numpy(), round(50 * scale)
     alone, gains = [], []
-    for folder in folders:
-        table, maps, truth = load(prepared, [folder], reference)
-        cases, size = table["case_id"].to_numpy(), round(50 * input_scale(folder, truth))
-        got = pixel_scores(table, clean(maps["tta"], cases, (0.0, 1.0), size, False) > 0.5,
-                           truth)
-        big = pixel_scores(table, clean(maps["tta"], cases, (0.0, 1.0), size, True) > 0.5,
-                           truth)
+    for folder, tta in zip(folders, each, strict=True):
+        got = pixel_scores(table, clean(tta, cases, (0.0, 1.0), size, False) > 0.5, truth)
+        big = pixel_scores(table, clean(tta, cases, (0.0, 1.0), size, True) > 0.5, truth)
         alone.append(got)
         gains.append((big["patients"] - got["patients"]).to_numpy())
         d = paired_interval(together["patients"].to_numpy(), got["patients"].to_numpy())
