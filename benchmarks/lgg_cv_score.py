@@ -148,7 +148,7 @@ def cleanups(table: pd.DataFrame, maps: dict, truth: np.ndarray, scale: float) -
                 folds.append(f"{d['dice'][0]:.3f}")
             print(f"{name:5s} min_component {mc:3d}: Dice/patient {fmt(got['dice'])}, IoU "
                   f"tumour slices {fmt(got['iou_t'])}; Dice per fold {' '.join(folds)}")
-    return results[("tta", 50)]  # the published model's post-processing (strong.json)
+    return results[("tta", 50)]  # the published model's post-processing (its sidecar)
 
 
 def largest_component(table: pd.DataFrame, maps: dict, truth: np.ndarray, scale: float,
@@ -169,10 +169,12 @@ def largest_component(table: pd.DataFrame, maps: dict, truth: np.ndarray, scale:
 
 def tumour_rules(has: np.ndarray, scale: float, posts: dict[str, dict]) -> None:
     """Under each post-processing: the Tumour rule chosen on all the pooled patients (recall
-    floor 0.95) and the published model's rule (models/lgg/strong.json)."""
+    floor 0.95) and the published model's rule (its sidecar's ``decision``)."""
+    from segstudy import layout
     from segstudy.detection import choose_min_area, classify
+    from segstudy.inference import read_sidecar
 
-    published = json.loads(Path("models/lgg/strong.json").read_text())["decision"]["min_area"]
+    published = read_sidecar(layout.model("lgg", "strong"))["decision"]["min_area"]
     for post, got in posts.items():
         areas = got["areas"] / scale  # the Tumour rule counts pixels at the input size
         chosen = choose_min_area(areas, has, 0.95)
