@@ -79,7 +79,7 @@ def test_a_model_without_postprocess_in_its_sidecar_gets_none():
     assert settings({"dataset": "lgg"}) == NONE
 
 
-@pytest.mark.parametrize("bad", [{"tta_flip": "yes"}, {"min_component": -1},
+@pytest.mark.parametrize("bad", [{"tta_flip": "yes"}, {"min_component": -1}, {"hysteresis": 0.7},
                                  {"min_component": 2.5}, "flip"])
 def test_a_bad_postprocess_in_a_sidecar_is_refused_with_one_line(tmp_path, bad):
     import json

@@ -111,6 +111,19 @@ def border_weight(v: Any) -> str | None:
         return None
     return "expected {w0: a number ≥ 0, sigma: a number > 0}"
 
+def postprocess_spec(v: Any) -> str | None:
+    """``none`` | ``choose`` or ``{mode, largest_3d, hysteresis}`` (``postprocess.plan``)."""
+    if not isinstance(v, Mapping):
+        return one_of(*POSTPROCESS)(v)
+    h = v.get("hysteresis", 0.0)
+    if (any(k not in ("mode", "largest_3d", "hysteresis") for k in v)
+            or v.get("mode", "choose") not in POSTPROCESS
+            or not isinstance(v.get("largest_3d", False), bool)
+            or not (_is_number(h) and 0 <= h < 0.5)):
+        return ("expected none, choose, or {mode: none|choose, largest_3d: true|false, "
+                "hysteresis: a number in [0, 0.5)}")
+    return None
+
 
 AUGMENT = {"flip": boolean, "rot90": boolean, "elastic": boolean, "affine": boolean,
            # a transform's settings are needed only when it is on (checked in check_params)
@@ -152,7 +165,7 @@ SCHEMA: dict[str, Any] = {
     "model": {"<ds>": MODEL},
     "train": {"<ds>": TRAIN},
     "evaluate": {"empty_iou": fraction,
-                 "lgg": {"recall_floor": fraction, "postprocess": one_of(*POSTPROCESS)}},
+                 "lgg": {"recall_floor": fraction, "postprocess": postprocess_spec}},
     "gan": {
         "metric": one_of(*GAN_TARGETS), "metrics": list_of(one_of(*GAN_TARGETS)),
         "metric_power": {name: positive_number for name in GAN_TARGETS},
@@ -289,4 +302,7 @@ def check_recipes(params: Mapping[str, Any]) -> None:
             if "recall_floor" in over:
                 _walk(over["recall_floor"], fraction, f"{where}.{ds}.recall_floor", ())
             if "postprocess" in over:
-                _walk(over["postprocess"], one_of(*POSTPROCESS), f"{where}.{ds}.postprocess", ())
+                _walk(over["postprocess"], postprocess_spec, f"{where}.{ds}.postprocess", ())
+                if ds != "lgg" and isinstance(over["postprocess"], Mapping):
+                    raise _fail(f"{where}.{ds}.postprocess", "fixed steps are per patient "
+                                "volume (lgg); use none or choose", over["postprocess"])

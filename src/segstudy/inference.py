@@ -14,7 +14,8 @@ outside world, so a model folder copied anywhere predicts the same masks and dec
 - ``decision``: the Tumour / No-tumour rule chosen on validation (``{"min_area": pixels at
   input_size, "recall_floor": ..., ...}``), or ``null`` where slices are not classified;
 - ``postprocess`` (optional; none when absent): flip averaging and component clean-up chosen
-  on validation (``segstudy.postprocess``), applied before the rule.
+  on validation, the volume steps a recipe fixes (``segstudy.postprocess``), applied before
+  the rule.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def _check_fields(info: dict[str, Any], path: Path) -> None:
     if post is not None and not _postprocess_ok(post):
         raise bad("postprocess", "{'tta_flip'/'tta_dihedral'/'largest_3d': bool, "
                   "'min_component'/'min_cell': int ≥ 0, 'threshold': in (0, 1), "
-                  "'watershed_h': ≥ 0} or null")
+                  "'watershed_h': ≥ 0, 'hysteresis': in [0, 0.5)} or null")
     rule = info["decision"]
     if rule is not None and not (isinstance(rule, dict) and _numbers([rule.get("min_area")])
                                  and rule["min_area"] >= 1):
@@ -102,9 +103,10 @@ def _postprocess_ok(post: Any) -> bool:
     flags = all(isinstance(post.get(k, False), bool)
                 for k in ("tta_flip", "tta_dihedral", "largest_3d", "thin"))
     sizes = all(count(post.get(k, 0)) for k in ("min_component", "min_cell"))
-    numbers = _numbers([post.get("threshold", 0.5), post.get("watershed_h", 0.0)])
+    numbers = _numbers([post.get("threshold", 0.5), post.get("watershed_h", 0.0),
+                        post.get("hysteresis", 0.0)])
     return (flags and sizes and numbers and 0 < post.get("threshold", 0.5) < 1
-            and post.get("watershed_h", 0.0) >= 0)
+            and post.get("watershed_h", 0.0) >= 0 and 0 <= post.get("hysteresis", 0.0) < 0.5)
 
 
 def _numbers(values: Any) -> bool:

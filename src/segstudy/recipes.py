@@ -34,7 +34,7 @@ class Recipe:
     model: dict[str, Any]
     train: dict[str, Any]
     recall_floor: float | None
-    postprocess: str  # none | choose (segstudy.postprocess)
+    postprocess: str | dict[str, Any]  # none | choose | {mode, fixed steps} (postprocess.plan)
 
     @property
     def model_name(self) -> str:
@@ -67,7 +67,8 @@ def resolve(params: Mapping[str, Any], dataset: str, recipe: str = PAPER) -> Rec
     floor = base["recall_floor"]
     return Recipe(recipe, dataset, dict(base["prepare"]), dict(base["model"]),
                   dict(base["train"]), None if floor is None else float(floor),
-                  str(base["postprocess"]))
+                  base["postprocess"] if isinstance(base["postprocess"], Mapping)
+                  else str(base["postprocess"]))
 
 
 def recipe_of_model(params: Mapping[str, Any], dataset: str, model_name: str) -> Recipe:

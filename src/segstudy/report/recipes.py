@@ -97,9 +97,14 @@ def _slice_interval(table: pd.DataFrame, split: str) -> str:
 def _rule_and_post(name: str, info: Mapping[str, Any], table: pd.DataFrame) -> str:
     rule = info["decision"]
     post = info.get("postprocess") or {}
-    kept = [k for k in ("tta_flip", "min_component", "largest_3d") if post.get(k)]
+    fixed = post.get("fixed") or []
+    kept = [k for k in ("tta_flip", "min_component") if post.get(k)]
+    kept += [k for k in ("largest_3d", "hysteresis") if post.get(k) and k not in fixed]
+    fixed_txt = (f"; fixed by the recipe: {', '.join(f'{k}={post[k]}' for k in fixed)}"
+                 if fixed else "")
     lines = [f"**`{name}`**: post-processing kept on validation: "
-             f"{', '.join(f'{k}={post[k]}' for k in kept) or 'none'} (val Dice per patient "
+             f"{', '.join(f'{k}={post[k]}' for k in kept) or 'none'}{fixed_txt} "
+             f"(val Dice per patient "
              f"{fmt(post.get('val_dice_per_patient'))}; tried: "
              f"{', '.join(f'{k} → {v}' for k, v in (post.get('tried') or {}).items())}). "
              f"Tumour rule: ≥ {rule['min_area']} predicted pixels, chosen on validation for "

@@ -7,6 +7,7 @@ The rule is chosen here, once, when the model is exported, with the model that i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import keras
@@ -21,13 +22,16 @@ from segstudy.patients import mean_dice_per_patient
 
 def model_card(model: keras.Model, data: Prepared, rng_range: tuple[float, float],
                tile: int | None, recall_floor: float | None,
-               postprocess_mode: str = "none", dataset: str = "lgg") -> dict[str, Any]:
+               postprocess_spec: str | Mapping[str, Any] = "none",
+               dataset: str = "lgg") -> dict[str, Any]:
     """``input_size``: ``None`` for a model trained on tiles (applied at any size), else the
     prepared square size every image is resized to. ``postprocess``: ``segstudy.postprocess``'s
-    settings, chosen on the val split when ``postprocess_mode`` is ``choose`` (LGG: by Dice
-    per patient; ISBI: by adapted Rand error of the cells), else none. ``decision``: the
+    settings, chosen on the val split when the recipe's ``postprocess_spec`` says ``choose``
+    (LGG: by Dice per patient, with the steps the spec fixes applied last; ISBI: by adapted
+    Rand error of the cells), else none (``segstudy.postprocess.plan``). ``decision``: the
     Tumour rule chosen on the val split's post-processed output at ``recall_floor``
     (``segstudy.detection.choose_min_area``), or ``None``."""
+    postprocess_mode, fixed = postprocess.plan(postprocess_spec)
     post: dict[str, Any] = dict(postprocess.NONE)
     decision = None
     if recall_floor is not None or postprocess_mode == "choose":
@@ -46,7 +50,8 @@ def model_card(model: keras.Model, data: Prepared, rng_range: tuple[float, float
         elif postprocess_mode == "choose":
             post = postprocess.choose(model, images, data.norm, 8, cases, rng_range,
                                       lambda prob: mean_dice_per_patient(
-                                          table, truth, binarise(prob, rng_range) > 0, 1.0))
+                                          table, truth, binarise(prob, rng_range) > 0, 1.0),
+                                      fixed)
         if recall_floor is not None:
             pred = postprocess.apply(model, images, data.norm, 8, cases, rng_range, post)
             areas = binarise(pred, rng_range).reshape(len(idx), -1).sum(axis=1)

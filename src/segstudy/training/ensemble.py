@@ -12,7 +12,7 @@ independently trained networks lowers the variance of the prediction (Lakshminar
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ def average(models: Sequence[keras.Model], name: str = "ensemble") -> keras.Mode
 
 def publish_ensemble(seed_models: Sequence[Path], out: Path, prepared: str | Path,
                      rng_range: tuple[float, float], tile: int | None,
-                     recall_floor: float | None, postprocess: str,
+                     recall_floor: float | None, postprocess: str | Mapping[str, Any],
                      dataset: str) -> dict[str, Any]:
     """Write the average of ``seed_models`` to ``out``; return the sidecar fields that belong to
     the published model (its card, the members, the parameter count)."""

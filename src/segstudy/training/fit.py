@@ -77,7 +77,7 @@ def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
                resume_root: str | Path = layout.RESUME, *, name: str = "unet",
                init_model: str | Path | None = None, hold_steps: int = 0,
                keep_state: bool = False, recall_floor: float | None = None,
-               postprocess: str = "none",
+               postprocess: str | Mapping[str, Any] = "none",
                callbacks: Sequence[keras.callbacks.Callback] = ()) -> dict[str, Any]:
     """Train and write ``out_model`` (``.keras``) + its ``.json`` sidecar; return the summary.
 
@@ -88,7 +88,8 @@ def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
     a killed stage does not retrain the seeds it had finished). ``recall_floor``: where slices
     are classified (LGG), the floor of the Tumour rule chosen on validation for the sidecar.
     ``postprocess``: ``choose`` picks ``segstudy.postprocess``'s steps on validation at export
-    (the sidecar keeps them), ``none`` keeps the raw output.
+    (the sidecar keeps them), ``none`` keeps the raw output; a mapping also fixes steps
+    (``segstudy.postprocess.plan``).
     ``callbacks`` run after the study's own (validation scores are in ``logs`` by then), e.g.
     a benchmark's early stop.
     """

@@ -223,7 +223,7 @@ class Run:
     def export(self, weights: Path, model_cfg: Mapping[str, Any], rng_range: tuple[float, float],
                train_cfg: Mapping[str, Any], recall_floor: float | None, seed: int, epochs: int,
                first_epoch: int, precision: str, own: Mapping[str, Any],
-               postprocess: str = "none") -> dict[str, Any]:
+               postprocess: str | Mapping[str, Any] = "none") -> dict[str, Any]:
         """Write ``final.keras`` from ``weights`` and ``final.json``: the fields every model's
         sidecar has (``segstudy.inference``), the trainer's ``own`` fields, timing."""
         data = self.data
