@@ -21,6 +21,7 @@ import pandas as pd
 MIN_COMPONENTS = (0, 25, 50, 100)  # pixels at the input size, as postprocess.MIN_COMPONENTS
 AREAS = (1, 10, 25, 55, 80, 120, 160)
 LEVELS = (0.5, 0.4, 0.3, 0.2, 0.1)
+GROW_TO = (0.45, 0.4, 0.3, 0.2, 0.1)  # postprocess's hysteresis levels tried
 
 
 def fold_parts(folders: list[str]) -> tuple[list[Path], list[dict]]:
@@ -126,6 +127,7 @@ def score(prepared: str, folders: list[str], reference: str | None) -> None:
     print("lowest Dice per patient:", ", ".join(f"{c} {d:.3f}" for c, d in low.items()))
     if len(folders) > 1:
         seeds(table, maps["seeds"], truth, scale, folders, best)
+    hysteresis(table, maps.get("seeds", [maps["tta"]]), truth, scale)
 
 
 def cleanups(table: pd.DataFrame, maps: dict, truth: np.ndarray, scale: float) -> dict:
@@ -245,3 +247,37 @@ def seeds(table: pd.DataFrame, each: list[np.ndarray], truth: np.ndarray, scale:
     d = paired_interval(mean_gain, np.zeros_like(mean_gain))
     print(f"largest 3-D component, Δ Dice/patient averaged over the {len(folders)} seeds, "
           f"paired over the {len(mean_gain)} patients: {fmt(d)}")
+
+
+def hysteresis(table: pd.DataFrame, each: list[np.ndarray], truth: np.ndarray,
+               scale: float) -> None:
+    """Each seed's map under the published clean-up, + the largest 3-D component, + its growth
+    over the 26-connected pixels above each level (``postprocess.clean``'s ``hysteresis``):
+    Dice / IoU over tumour slices per seed, the Dice gains averaged over the seeds per patient
+    (paired over the patients), and the slice recall / precision of "≥ a px" on that map."""
+    from segstudy.postprocess import clean
+    from segstudy.report.verdict import paired_interval
+
+    cases, size = table["case_id"].to_numpy(), round(50 * scale)
+    has = truth.reshape(len(truth), -1).any(1)
+
+    def run(largest: bool, level: float) -> list[dict]:
+        return [pixel_scores(table, clean(m, cases, (0.0, 1.0), size, largest, level) > 0.5,
+                             truth) for m in each]
+
+    base, big = run(False, 0.0), run(True, 0.0)
+    for level in (0.0, *GROW_TO):
+        got = big if level == 0.0 else run(True, level)
+        gain = [np.mean([(g["patients"] - b["patients"]).to_numpy()
+                         for g, b in zip(got, ref, strict=True)], axis=0) for ref in (base, big)]
+        rules = []
+        for a in (1, 25, 55):
+            hits = [g["areas"] / scale >= a for g in got]  # the rule counts input pixels
+            cells = [(int(h[has].sum()), int(h.sum())) for h in hits]
+            rules.append(f"≥{a}: " + " ".join(f"{tp / has.sum():.3f}/{tp / max(n, 1):.3f}"
+                                               for tp, n in cells))
+        print(f"largest 3-D{f' grown to > {level}' if level else ''}: Dice/IoU-t per seed "
+              + " ".join(f"{g['dice'][0]:.3f}/{g['iou_t'][0]:.3f}" for g in got)
+              + f"; Δ Dice vs published {fmt(paired_interval(gain[0], 0 * gain[0]))}, vs "
+              f"largest 3-D {fmt(paired_interval(gain[1], 0 * gain[1]))}; recall/precision "
+              + "; ".join(rules))
