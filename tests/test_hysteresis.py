@@ -35,8 +35,18 @@ def test_hysteresis_grows_the_largest_component_over_connected_weak_pixels_only(
     assert found[1, 4:14, 4:10].all() and found[0, 4:10, 4:10].all() and found[2, 6:8, 6:8].all()
     assert not found[1, 18:22, 18:22].any(), "weak pixels touching no kept voxel stay out"
     assert not found[2, 18:20, 18:20].any(), "the smaller strong component is still dropped"
-    assert (out[1, 4:10, 4:10] == np.float32(0.9)).all(), "kept pixels keep their probability"
     assert (prob == _volume()).all(), "the input is not modified"
+
+
+def test_hysteresis_puts_the_weak_level_at_the_midpoint_of_a_monotone_rescale():
+    prob = _volume()
+    prob[0, 0, 0] = 0.15  # below the weak level, touching nothing
+    out = clean(prob, None, RNG, 0, True, hysteresis=0.3)
+    assert out[0, 0, 0] == pytest.approx(0.25), "0.15 → 0.15 · 0.5 / 0.3"
+    assert out[1, 4, 4] == pytest.approx(0.5 + 0.6 * 0.5 / 0.7), "0.9 → above the midpoint"
+    assert out[0, 4, 4] == pytest.approx(0.5 + 0.05 * 0.5 / 0.7), "grown 0.35 → just above it"
+    assert out[2, 18, 18] == 0 and out[1, 18, 18] == 0, "components not grown into → bottom"
+    assert out.dtype == prob.dtype
 
 
 def test_hysteresis_above_the_weak_pixels_grows_nothing_and_zero_is_off():

@@ -9,9 +9,12 @@ LGG (tumour volumes), each step kept only when it raises validation Dice per pat
 - ``largest_3d``: per patient volume (slices of one case stacked in order), keep only the
   largest 26-connected foreground component (Buda et al. 2019 keep the largest 3-D component).
 - ``hysteresis``: per volume, grow the foreground kept so far over the 26-connected pixels of
-  the output above this fraction of the scale (0 = off): hysteresis thresholding, the kept
-  component the strong seed, this level the weak one. Grown pixels are raised just above the
-  midpoint, so ``binarise`` and the area rule count them.
+  the output above this fraction ``h`` of the scale (0 = off): hysteresis thresholding, the
+  kept component the strong seed, ``h`` the weak level. The map is then rescaled piecewise
+  linearly so that ``h`` sits at the midpoint (bottom, ``h``, top → bottom, midpoint, top) and
+  components above ``h`` that were not grown into are set to the bottom: ``binarise`` reads the
+  grown region, and ``predict``'s bilinear resize to the scan's size puts its edge on the
+  ``h`` contour, as it puts every other edge on the 0.5 contour.
 
 A recipe may fix ``largest_3d`` and ``hysteresis`` instead of leaving them to its validation
 split (:func:`plan`): nine validation patients could not see the largest component's gain that
@@ -125,8 +128,9 @@ def clean(prob: np.ndarray, cases: Sequence[Any] | None, rng: tuple[float, float
           min_component: int, largest_3d: bool, hysteresis: float = 0.0) -> np.ndarray:
     """``prob`` with small per-slice components and, per case, all but the largest 3-D
     component set to ``rng[0]``; then (``hysteresis``) what is left grown per case over the
-    26-connected pixels of ``prob`` above that fraction of the scale. ``cases``: one id per
-    slice, slices of a case in order (``None``: all slices one volume)."""
+    26-connected pixels of ``prob`` above that fraction of the scale, the map rescaled to put
+    that level at the midpoint (see the module's notes). ``cases``: one id per slice, slices
+    of a case in order (``None``: all slices one volume)."""
     from scipy import ndimage
 
     if not min_component and not largest_3d and not hysteresis:
@@ -152,16 +156,16 @@ def clean(prob: np.ndarray, cases: Sequence[Any] | None, rng: tuple[float, float
                 block[drop] = rng[0]
                 out[rows] = block
     if hysteresis:
-        weak = prob > rng[0] + float(hysteresis) * (rng[1] - rng[0])
-        above = np.nextafter(np.asarray(mid, out.dtype), np.asarray(rng[1], out.dtype))
+        h, span = float(hysteresis), rng[1] - rng[0]
+        frac = (prob - rng[0]) / span
+        weak = frac > h
         for case in dict.fromkeys(ids):
             rows = np.flatnonzero(ids == case)
             lab, _ = ndimage.label(weak[rows], structure=np.ones((3, 3, 3)))
             seeds = np.unique(lab[(out[rows] > mid) & (lab > 0)])
-            grown = np.isin(lab, seeds)
-            block = out[rows]
-            block[grown] = np.maximum(prob[rows][grown], above)
-            out[rows] = block
+            weak[rows] &= ~np.isin(lab, seeds)  # left: weak components not grown into
+        scaled = np.where(frac > h, 0.5 + (frac - h) * 0.5 / (1 - h), frac * 0.5 / h)
+        out = np.where(weak, rng[0], rng[0] + scaled * span).astype(prob.dtype)
     return out
 
 
