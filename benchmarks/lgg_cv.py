@@ -13,9 +13,12 @@ recall / precision frontier on them.
         --dir /tmp/cv --folds 5 --epochs 8
     PYTHONPATH=src python benchmarks/lgg_cv.py score --prepared data/prepared/lgg-strong \\
         --dir /tmp/cv [/tmp/cv43 ...] [--reference <the same recipe's prepared folder at 256²>]
+    PYTHONPATH=src python benchmarks/lgg_cv.py resize --prepared data/prepared/lgg-strong \
+        --dir /tmp/cv [/tmp/cv43 ...] --reference <the same recipe's prepared folder at 256²>
 
 Several ``--dir`` (the same folds, other training seeds) score the seeds' average and each
-seed alone against it.
+seed alone against it. ``resize`` compares post-processing before and after ``predict``'s
+resize to the scans' size (``lgg_cv_resize.py``).
 
 ``run`` resumes: a fold whose maps exist is skipped.
 """
@@ -68,18 +71,26 @@ def main() -> None:
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run")
     s = sub.add_parser("score")
-    for p in (r, s):
+    z = sub.add_parser("resize")
+    for p in (r, s, z):
         p.add_argument("--prepared", required=True)
     r.add_argument("--dir", required=True)
-    s.add_argument("--dir", required=True, nargs="+",
-                   help="one run's folder, or several (other seeds, same folds): averaged")
+    for p in (s, z):
+        p.add_argument("--dir", required=True, nargs="+",
+                       help="one run's folder, or several (other seeds, same folds): averaged")
     r.add_argument("--folds", type=int, default=5)
     r.add_argument("--epochs", type=int, default=8)
     r.add_argument("--seed", type=int, default=42)
     s.add_argument("--reference", help="the recipe's prepared folder at 256² (score there)")
+    z.add_argument("--reference", required=True, help="the recipe's prepared folder at 256²")
+    z.add_argument("--hysteresis", type=float, default=0.3)
     a = ap.parse_args()
     if a.cmd == "run":
         run(a)
+    elif a.cmd == "resize":
+        from lgg_cv_resize import resize
+
+        resize(a.prepared, a.reference, a.dir, a.hysteresis)
     else:
         from lgg_cv_score import score
 

@@ -125,9 +125,9 @@ def score(prepared: str, folders: list[str], reference: str | None) -> None:
         curves(Path(folder) / "cv.jsonl")
     low = best["patients"].sort_values().head(8)
     print("lowest Dice per patient:", ", ".join(f"{c} {d:.3f}" for c, d in low.items()))
-    if len(folders) > 1:
-        seeds(table, maps["seeds"], truth, scale, folders, best)
-    hysteresis(table, maps.get("seeds", [maps["tta"]]), truth, scale)
+    base, big = (seeds(table, maps["seeds"], truth, scale, folders, best) if len(folders) > 1
+                 else ([best], [biggest]))
+    hysteresis(table, maps.get("seeds", [maps["tta"]]), truth, scale, base, big)
 
 
 def cleanups(table: pd.DataFrame, maps: dict, truth: np.ndarray, scale: float) -> dict:
@@ -224,19 +224,21 @@ def curves(path: Path) -> None:
 
 
 def seeds(table: pd.DataFrame, each: list[np.ndarray], truth: np.ndarray, scale: float,
-          folders: list[str], together: dict) -> None:
+          folders: list[str], together: dict) -> tuple[list[dict], list[dict]]:
     """Each seed's flip-averaged map (``each``, one per folder) alone against the average of
     all, paired over the patients, under the published post-processing (components ≥ 50 px);
-    and what the largest 3-D component adds, averaged over the seeds per patient."""
+    and what the largest 3-D component adds, averaged over the seeds per patient. Returns each
+    seed's scores under both (for :func:`hysteresis`)."""
     from segstudy.postprocess import clean
     from segstudy.report.verdict import paired_interval
 
     cases, size = table["case_id"].to_numpy(), round(50 * scale)
-    alone, gains = [], []
+    alone, bigs, gains = [], [], []
     for folder, tta in zip(folders, each, strict=True):
         got = pixel_scores(table, clean(tta, cases, (0.0, 1.0), size, False) > 0.5, truth)
         big = pixel_scores(table, clean(tta, cases, (0.0, 1.0), size, True) > 0.5, truth)
         alone.append(got)
+        bigs.append(big)
         gains.append((big["patients"] - got["patients"]).to_numpy())
         d = paired_interval(together["patients"].to_numpy(), got["patients"].to_numpy())
         print(f"{folder} alone: Dice/patient {fmt(got['dice'])}, IoU tumour slices "
@@ -247,14 +249,16 @@ def seeds(table: pd.DataFrame, each: list[np.ndarray], truth: np.ndarray, scale:
     d = paired_interval(mean_gain, np.zeros_like(mean_gain))
     print(f"largest 3-D component, Δ Dice/patient averaged over the {len(folders)} seeds, "
           f"paired over the {len(mean_gain)} patients: {fmt(d)}")
+    return alone, bigs
 
 
-def hysteresis(table: pd.DataFrame, each: list[np.ndarray], truth: np.ndarray,
-               scale: float) -> None:
-    """Each seed's map under the published clean-up, + the largest 3-D component, + its growth
-    over the 26-connected pixels above each level (``postprocess.clean``'s ``hysteresis``):
-    Dice / IoU over tumour slices per seed, the Dice gains averaged over the seeds per patient
-    (paired over the patients), and the slice recall / precision of "≥ a px" on that map."""
+def hysteresis(table: pd.DataFrame, each: list[np.ndarray], truth: np.ndarray, scale: float,
+               base: list[dict], big: list[dict]) -> None:
+    """Each seed's map (``each``) with the largest 3-D component grown over the 26-connected
+    pixels above each level (``postprocess.clean``'s ``hysteresis``) against its scores under
+    the published clean-up (``base``) and with the largest component (``big``): Dice / IoU over
+    tumour slices per seed, the Dice gains averaged over the seeds per patient (paired over the
+    patients), and the slice recall / precision of "≥ a px" on that map."""
     from segstudy.postprocess import clean
     from segstudy.report.verdict import paired_interval
 
@@ -265,7 +269,6 @@ def hysteresis(table: pd.DataFrame, each: list[np.ndarray], truth: np.ndarray,
         return [pixel_scores(table, clean(m, cases, (0.0, 1.0), size, largest, level) > 0.5,
                              truth) for m in each]
 
-    base, big = run(False, 0.0), run(True, 0.0)
     for level in (0.0, *GROW_TO):
         got = big if level == 0.0 else run(True, level)
         gain = [np.mean([(g["patients"] - b["patients"]).to_numpy()
