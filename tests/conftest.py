@@ -99,3 +99,13 @@ def lgg_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ``predict`` tests (a module may define its own)."""
     return write_model(tmp_path_factory.mktemp("m") / "lgg", "lgg", 3, "sigmoid",
                        input_size=32, min_area=3)
+
+
+class Mirror:
+    """A 'model' whose output is the image's first channel scaled to [0, 1]."""
+
+    def __call__(self, x, training=False):
+        return (x[..., :1] - x[..., :1].min()) / (np.ptp(x[..., :1]) + 1e-9)
+
+    def predict(self, x, batch_size, verbose=0):  # as keras.Model.predict: batch by batch
+        return np.concatenate([self(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])

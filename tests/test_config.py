@@ -52,6 +52,15 @@ def test_make_quicks_overrides_pass(params):
      "prepare.isbi2012.border_weight: expected {w0: a number ≥ 0, sigma: a number > 0}"),
     ("prepare.lgg.normalise", "per_patient",
      "expected one of per_channel, range, per_image"),
+    ("recipes.strong.lgg.postprocess", {"mode": "choose", "hysteresis": 0.6},
+     "recipes.strong.lgg.postprocess: expected none, choose, or {mode: none|choose, "
+     "largest_3d: true|false, hysteresis: a number in [0, 0.5)}"),
+    ("recipes.strong.lgg.postprocess", {"mode": "choose", "largest": True},
+     "recipes.strong.lgg.postprocess: expected none, choose, or {mode"),
+    ("recipes.strong.lgg.postprocess", "pick",
+     "recipes.strong.lgg.postprocess: expected one of none, choose"),
+    ("recipes.strong.isbi2012.postprocess", {"mode": "choose", "largest_3d": True},
+     "recipes.strong.isbi2012.postprocess: fixed steps are per patient volume"),
 ])
 def test_a_bad_value_is_named_with_what_was_expected(params, key, value, message):
     with pytest.raises(SegstudyError) as err:

@@ -1,18 +1,14 @@
 """The volume steps a recipe may fix (``largest_3d``, ``hysteresis``): what they keep and grow,
-how ``choose`` applies them, how params and sidecars are checked."""
+how ``choose`` applies them (their params: ``test_config``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-import yaml
 
-from segstudy import SegstudyError
-from segstudy.config import check_params
 from segstudy.metrics import binarise
 from segstudy.postprocess import choose, clean, plan
+from tests.conftest import Mirror
 
 RNG = (0.0, 1.0)
 
@@ -70,33 +66,14 @@ def test_a_recipe_spec_is_a_mode_or_a_mode_with_fixed_steps():
         "choose", {"largest_3d": True, "hysteresis": 0.3})
 
 
-class _Mirror:
-    def predict(self, x, batch_size, verbose=0):
-        return (x[..., :1] - x[..., :1].min()) / (np.ptp(x[..., :1]) + 1e-9)
-
-
 def test_choose_applies_the_fixed_steps_and_scores_them_beside_its_own_choice():
     images = np.zeros((4, 16, 16, 3), np.uint8)
     images[:, 4:12, 4:12] = 255
     norm = {"mean": [0.0] * 3, "std": [1.0] * 3}
-    got = choose(_Mirror(), images, norm, 2, ["a"] * 4, RNG, lambda prob: 0.5,
+    got = choose(Mirror(), images, norm, 2, ["a"] * 4, RNG, lambda prob: 0.5,
                  {"largest_3d": True, "hysteresis": 0.3})
     assert got["largest_3d"] is True and got["hysteresis"] == 0.3
     assert got["fixed"] == ["hysteresis", "largest_3d"]
     assert "tta_flip=False,min_component=0,largest_3d=True,hysteresis=0.3" in got["tried"]
-    free = choose(_Mirror(), images, norm, 2, ["a"] * 4, RNG, lambda prob: 0.5)
+    free = choose(Mirror(), images, norm, 2, ["a"] * 4, RNG, lambda prob: 0.5)
     assert free["largest_3d"] is False and free["hysteresis"] == 0.0 and free["fixed"] == []
-
-
-@pytest.mark.parametrize(("dataset", "spec", "message"), [
-    ("lgg", {"mode": "choose", "hysteresis": 0.6}, "hysteresis: a number in [0, 0.5)"),
-    ("lgg", {"mode": "choose", "largest": True}, "expected none, choose, or {mode"),
-    ("lgg", "pick", "expected one of none, choose"),
-    ("isbi2012", {"mode": "choose", "largest_3d": True}, "fixed steps are per patient volume"),
-])
-def test_a_bad_postprocess_spec_is_named_in_one_line(dataset, spec, message):
-    params = yaml.safe_load((Path(__file__).parents[1] / "params.yaml").read_text())
-    params["recipes"]["strong"][dataset]["postprocess"] = spec
-    with pytest.raises(SegstudyError, match=f"recipes.strong.{dataset}.postprocess") as err:
-        check_params(params)
-    assert message in str(err.value)

@@ -8,6 +8,7 @@ import pytest
 
 from segstudy import SegstudyError
 from segstudy.postprocess import NONE, choose, clean, settings
+from tests.conftest import Mirror
 
 RNG = (0.0, 1.0)
 
@@ -45,16 +46,6 @@ def test_no_steps_returns_the_output_unchanged():
     assert clean(prob, None, RNG, 0, False) is prob
 
 
-class _Mirror:
-    """A 'model' whose output is the image's first channel scaled to [0, 1]."""
-
-    def __call__(self, x, training=False):
-        return (x[..., :1] - x[..., :1].min()) / (np.ptp(x[..., :1]) + 1e-9)
-
-    def predict(self, x, batch_size, verbose=0):  # as keras.Model.predict: batch by batch
-        return np.concatenate([self(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
-
-
 def test_choose_keeps_a_step_only_when_it_beats_the_plain_output():
     images = np.zeros((4, 16, 16, 3), np.uint8)
     images[:, 4:12, 4:12] = 255
@@ -68,10 +59,10 @@ def test_choose_keeps_a_step_only_when_it_beats_the_plain_output():
 
     truth = np.zeros((4, 16, 16), bool)
     truth[:, 4:12, 4:12] = True
-    chosen = choose(_Mirror(), images, norm, 2, ["a"] * 4, RNG, score_speck_hurts)
+    chosen = choose(Mirror(), images, norm, 2, ["a"] * 4, RNG, score_speck_hurts)
     assert chosen["min_component"] > 1 or chosen["largest_3d"]
     assert chosen["tta_flip"] is False  # symmetric images: flipping cannot help
-    flat = choose(_Mirror(), images, norm, 2, ["a"] * 4, RNG, lambda prob: 0.5)
+    flat = choose(Mirror(), images, norm, 2, ["a"] * 4, RNG, lambda prob: 0.5)
     assert {k: flat[k] for k in NONE} == NONE, "no gain, no step"
 
 
@@ -175,8 +166,8 @@ def test_dihedral_averaging_of_an_equivariant_model_equals_its_plain_output():
 
     images = np.random.default_rng(1).integers(0, 256, (2, 16, 16, 1), np.uint8)
     norm = {"mean": [0.0], "std": [1.0]}
-    plain = probability(_Mirror(), images, norm, 2, False)
-    np.testing.assert_allclose(probability(_Mirror(), images, norm, 2, False, True), plain,
+    plain = probability(Mirror(), images, norm, 2, False)
+    np.testing.assert_allclose(probability(Mirror(), images, norm, 2, False, True), plain,
                                atol=1e-5)
 
 
@@ -193,7 +184,7 @@ def test_choose_cells_keeps_watershed_when_it_lowers_rand_error():
 
         return 0.0 if ndimage.label(m[0] > 0.5)[1] == 2 else 1.0
 
-    chosen = choose_cells(_Mirror(), images, norm, 1, (0.0, 1.0), rand_error)
+    chosen = choose_cells(Mirror(), images, norm, 1, (0.0, 1.0), rand_error)
     assert chosen["watershed_h"] > 0 and chosen["val_rand_error"] == 0.0
     assert chosen["tta_dihedral"] is False and chosen["min_cell"] == 0
 
