@@ -29,6 +29,7 @@ GAN_INITS = ("unet", "scratch")
 SCHEDULES = ("constant", "cosine")  # cosine: one epoch's linear warm-up, then cosine to 0
 SELECT_ON = ("iou", "dice_per_patient")  # the validation score that picks the best epoch
 POSTPROCESS = ("none", "choose")  # choose: segstudy.postprocess picks its steps on validation
+FIXABLE = ("largest_3d", "hysteresis")  # volume steps a recipe may fix (segstudy.postprocess)
 
 Checker = Callable[[Any], "str | None"]
 
@@ -111,15 +112,21 @@ def border_weight(v: Any) -> str | None:
         return None
     return "expected {w0: a number ≥ 0, sigma: a number > 0}"
 
+
+def hysteresis_ok(h: Any) -> bool:
+    """A hysteresis level (``segstudy.postprocess.clean``): a fraction of the scale in [0, 0.5)
+    (0 = off; at 0.5 or above it would grow nothing)."""
+    return _is_number(h) and 0 <= h < 0.5
+
+
 def postprocess_spec(v: Any) -> str | None:
     """``none`` | ``choose`` or ``{mode, largest_3d, hysteresis}`` (``postprocess.plan``)."""
     if not isinstance(v, Mapping):
         return one_of(*POSTPROCESS)(v)
-    h = v.get("hysteresis", 0.0)
-    if (any(k not in ("mode", "largest_3d", "hysteresis") for k in v)
+    if (any(k not in ("mode", *FIXABLE) for k in v)
             or v.get("mode", "choose") not in POSTPROCESS
             or not isinstance(v.get("largest_3d", False), bool)
-            or not (_is_number(h) and 0 <= h < 0.5)):
+            or not hysteresis_ok(v.get("hysteresis", 0.0))):
         return ("expected none, choose, or {mode: none|choose, largest_3d: true|false, "
                 "hysteresis: a number in [0, 0.5)}")
     return None

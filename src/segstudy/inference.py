@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from segstudy import SegstudyError, layout
+from segstudy import SegstudyError, config, layout
 from segstudy.data.prepared import normalise
 
 PIXELS_PER_BATCH = 32 * 128 * 128  # predict_masks: small images batch up to this many pixels
@@ -103,10 +103,10 @@ def _postprocess_ok(post: Any) -> bool:
     flags = all(isinstance(post.get(k, False), bool)
                 for k in ("tta_flip", "tta_dihedral", "largest_3d", "thin"))
     sizes = all(count(post.get(k, 0)) for k in ("min_component", "min_cell"))
-    numbers = _numbers([post.get("threshold", 0.5), post.get("watershed_h", 0.0),
-                        post.get("hysteresis", 0.0)])
+    numbers = _numbers([post.get("threshold", 0.5), post.get("watershed_h", 0.0)])
     return (flags and sizes and numbers and 0 < post.get("threshold", 0.5) < 1
-            and post.get("watershed_h", 0.0) >= 0 and 0 <= post.get("hysteresis", 0.0) < 0.5)
+            and post.get("watershed_h", 0.0) >= 0
+            and config.hysteresis_ok(post.get("hysteresis", 0.0)))
 
 
 def _numbers(values: Any) -> bool:

@@ -51,6 +51,8 @@ from typing import Any
 
 import numpy as np
 
+from segstudy import config
+
 NONE: dict[str, Any] = {"tta_flip": False, "min_component": 0, "largest_3d": False,
                         "hysteresis": 0.0, "tta_dihedral": False, "threshold": 0.5, "min_cell": 0,
                         "watershed_h": 0.0, "thin": False}
@@ -59,7 +61,7 @@ MIN_COMPONENTS = (0, 10, 25, 50, 100)  # pixels at the model's input size, tried
 MARGIN = 0.002  # a step is kept only if it raises val Dice per patient by more than this
 
 
-FIXABLE = ("largest_3d", "hysteresis")  # volume steps a recipe may fix (LGG)
+FIXABLE = config.FIXABLE  # volume steps a recipe may fix (LGG)
 
 
 def plan(spec: str | Mapping[str, Any]) -> tuple[str, dict[str, Any]]:

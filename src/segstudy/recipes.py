@@ -67,8 +67,7 @@ def resolve(params: Mapping[str, Any], dataset: str, recipe: str = PAPER) -> Rec
     floor = base["recall_floor"]
     return Recipe(recipe, dataset, dict(base["prepare"]), dict(base["model"]),
                   dict(base["train"]), None if floor is None else float(floor),
-                  base["postprocess"] if isinstance(base["postprocess"], Mapping)
-                  else str(base["postprocess"]))
+                  base["postprocess"])
 
 
 def recipe_of_model(params: Mapping[str, Any], dataset: str, model_name: str) -> Recipe:
