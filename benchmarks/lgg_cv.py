@@ -15,10 +15,13 @@ recall / precision frontier on them.
         --dir /tmp/cv [/tmp/cv43 ...] [--reference <the same recipe's prepared folder at 256²>]
     PYTHONPATH=src python benchmarks/lgg_cv.py resize --prepared data/prepared/lgg-strong \
         --dir /tmp/cv [/tmp/cv43 ...] --reference <the same recipe's prepared folder at 256²>
+    PYTHONPATH=src python benchmarks/lgg_cv.py more --prepared data/prepared/lgg-strong \
+        --dir /tmp/cv [/tmp/cv43 ...]
 
 Several ``--dir`` (the same folds, other training seeds) score the seeds' average and each
 seed alone against it. ``resize`` compares post-processing before and after ``predict``'s
-resize to the scans' size (``lgg_cv_resize.py``).
+resize to the scans' size (``lgg_cv_resize.py``); ``more`` keeps more 3-D components and
+averages seeds (``lgg_cv_more.py``).
 
 ``run`` resumes: a fold whose maps exist is skipped.
 """
@@ -72,10 +75,11 @@ def main() -> None:
     r = sub.add_parser("run")
     s = sub.add_parser("score")
     z = sub.add_parser("resize")
-    for p in (r, s, z):
+    m = sub.add_parser("more")
+    for p in (r, s, z, m):
         p.add_argument("--prepared", required=True)
     r.add_argument("--dir", required=True)
-    for p in (s, z):
+    for p in (s, z, m):
         p.add_argument("--dir", required=True, nargs="+",
                        help="one run's folder, or several (other seeds, same folds): averaged")
     r.add_argument("--folds", type=int, default=5)
@@ -91,6 +95,10 @@ def main() -> None:
         from lgg_cv_resize import resize
 
         resize(a.prepared, a.reference, a.dir, a.hysteresis)
+    elif a.cmd == "more":
+        from lgg_cv_more import more
+
+        more(a.prepared, a.dir)
     else:
         from lgg_cv_score import score
 

@@ -1,0 +1,98 @@
+"""``lgg_cv.py more``: two more ideas for the strong LGG post-processing, scored on the saved
+out-of-fold maps of several seeds (``lgg_cv.py run``; no training), each against the published
+steps (flip averaging, components ≥ 50 px, the largest 3-D component grown to > 0.3) of the
+same seed, Dice per patient paired over the patients and averaged over the seeds:
+
+- **keep more 3-D components**: besides the largest, those of at least ``f`` × its voxels, or
+  those whose peak probability reaches ``p`` (a tumour predicted in pieces, as TCGA_DU_7018's);
+  then grown as ``postprocess.clean``'s hysteresis does. The line "largest only" must equal
+  the published steps: it checks this re-implementation.
+- **seed ensembles**: the average of two (or all) seeds' maps under the published steps,
+  against the mean of those seeds alone.
+
+Each line also gives the Tumour rule "≥ 1 px" (slice recall / precision) per seed.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from lgg_cv_score import fmt, load, pixel_scores
+from scipy import ndimage
+
+from segstudy.postprocess import clean
+from segstudy.report.verdict import paired_interval
+
+LEVEL = 0.3  # the strong recipe's hysteresis
+FRACTIONS = (0.5, 0.2, 0.1, 0.05, 0.02)
+PEAKS = (0.99, 0.95, 0.9, 0.8)
+CUBE = np.ones((3, 3, 3))
+
+
+def keep(prob: np.ndarray, cases: np.ndarray, size: int, frac: float | None = None,
+         peak: float | None = None) -> np.ndarray:
+    """Binary mask: components ≥ ``size`` px per slice, then per case the largest 3-D
+    component and those ≥ ``frac`` × it or peaking at ≥ ``peak``; grown over the 26-connected
+    pixels of ``prob`` > :data:`LEVEL` (as ``clean``: the weak set is the raw map's)."""
+    out = clean(prob, cases, (0.0, 1.0), size, False)
+    kept = out > 0.5
+    grown = np.zeros_like(kept)
+    for case in dict.fromkeys(cases):
+        rows = np.flatnonzero(cases == case)
+        lab, n = ndimage.label(kept[rows], structure=CUBE)
+        if n > 1:
+            sizes = np.asarray(ndimage.sum(kept[rows], lab, range(1, n + 1)))
+            ok = sizes == sizes.max()
+            if frac is not None:
+                ok |= sizes >= frac * sizes.max()
+            if peak is not None:
+                ok |= np.asarray(ndimage.maximum(prob[rows], lab, range(1, n + 1))) >= peak
+            kept[rows] &= np.isin(lab, 1 + np.flatnonzero(ok))
+        weak, _ = ndimage.label(prob[rows] > LEVEL, structure=CUBE)
+        seeds = np.unique(weak[kept[rows] & (weak > 0)])
+        grown[rows] = np.isin(weak, seeds[seeds > 0])
+    return grown | kept
+
+
+def more(prepared: str, folders: list[str]) -> None:
+    table, maps, truth, scale = load(prepared, folders, None)
+    cases, size = table["case_id"].to_numpy(), round(50 * scale)
+    has = truth.reshape(len(truth), -1).any(1)
+    each = maps.get("seeds", [maps["tta"]])
+
+    def rule(got: dict) -> str:
+        hit = got["areas"] / scale >= 1
+        tp = int(hit[has].sum())
+        return f"{tp / has.sum():.3f}/{tp / max(int(hit.sum()), 1):.3f}"
+
+    def published(m: np.ndarray) -> dict:
+        return pixel_scores(table, clean(m, cases, (0.0, 1.0), size, True, LEVEL) > 0.5, truth)
+
+    def line(name: str, got: list[dict], ref: list[dict]) -> None:
+        gain = np.mean([(g["patients"] - r["patients"]).to_numpy()
+                        for g, r in zip(got, ref, strict=True)], axis=0)
+        print(f"{name}: Dice/IoU-t " + " ".join(f"{g['dice'][0]:.3f}/{g['iou_t'][0]:.3f}"
+                                                for g in got)
+              + f"; Δ Dice/patient {fmt(paired_interval(gain, 0 * gain))}; ≥ 1 px recall/"
+              f"precision {' '.join(rule(g) for g in got)}", flush=True)
+
+    base = [published(m) for m in each]
+    print(f"{table['case_id'].nunique()} patients, {len(folders)} seed(s), "
+          f"{truth.shape[1]}² grid; Δ against the published steps of the same seed(s)")
+    line("published steps", base, base)
+    line("largest only (re-implemented)", [pixel_scores(table, keep(m, cases, size), truth)
+                                           for m in each], base)
+    for kind, values in (("frac", FRACTIONS), ("peak", PEAKS)):
+        for v in values:
+            line(f"keep {kind} ≥ {v}", [pixel_scores(table, keep(m, cases, size, **{kind: v}),
+                                                     truth) for m in each], base)
+    for k in range(2, len(each) + 1):
+        for group in itertools.combinations(range(len(each)), k):
+            avg = published(np.mean([each[i] for i in group], axis=0))
+            alone = {"patients": np.mean([base[i]["patients"] for i in group], axis=0)}
+            gain = avg["patients"].to_numpy() - alone["patients"]
+            print(f"ensemble of seeds {'+'.join(folders[i] for i in group)}: Dice/IoU-t "
+                  f"{avg['dice'][0]:.3f}/{avg['iou_t'][0]:.3f}; Δ Dice/patient vs its seeds "
+                  f"alone {fmt(paired_interval(gain, 0 * gain))}; ≥ 1 px recall/precision "
+                  f"{rule(avg)}", flush=True)
