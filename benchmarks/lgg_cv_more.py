@@ -10,7 +10,10 @@ same seed, Dice per patient paired over the patients and averaged over the seeds
 - **seed ensembles**: the average of two (or all) seeds' maps under the published steps,
   against the mean of those seeds alone.
 
-Each line also gives the Tumour rule "≥ 1 px" (slice recall / precision) per seed.
+Each line also gives the Tumour rule "≥ 1 px" (slice recall / precision) per seed. Last,
+where the IoU over tumour slices goes under the published steps: the tumour slices in
+quintiles of their true area, per seed: mean IoU, the share missed (empty mask) and predicted
+over true area.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pandas as pd
 from lgg_cv_score import fmt, load, pixel_scores
 from scipy import ndimage
 
@@ -96,3 +100,25 @@ def more(prepared: str, folders: list[str]) -> None:
                   f"{avg['dice'][0]:.3f}/{avg['iou_t'][0]:.3f}; Δ Dice/patient vs its seeds "
                   f"alone {fmt(paired_interval(gain, 0 * gain))}; ≥ 1 px recall/precision "
                   f"{rule(avg)}", flush=True)
+    by_area(table, [clean(m, cases, (0.0, 1.0), size, True, LEVEL) > 0.5 for m in each], truth)
+
+
+def by_area(table: pd.DataFrame, masks: list[np.ndarray], truth: np.ndarray) -> None:
+    """Per seed's mask: the tumour slices in quintiles of true area (pixels of the grid)."""
+    n = len(truth)
+    area = truth.reshape(n, -1).sum(1)
+    has = area > 0
+    quintile = pd.qcut(area[has], 5, labels=False)
+    for k, found in enumerate(masks):
+        pred = found.reshape(n, -1).sum(1)[has]
+        inter = (found & truth).reshape(n, -1).sum(1)[has]
+        d = pd.DataFrame({"q": quintile, "area": area[has], "pred": pred,
+                          "iou": inter / (area[has] + pred - inter)})
+        g = d.groupby("q").agg(slices=("iou", "size"), median_area=("area", "median"),
+                               iou=("iou", "mean"), missed=("pred", lambda x: (x == 0).mean()),
+                               pred=("pred", "sum"), true=("area", "sum"))
+        g["pred_over_true"] = g.pop("pred") / g.pop("true")
+        found_iou = d["iou"][d["pred"] > 0].mean()
+        print(f"seed {k}: IoU over tumour slices {d['iou'].mean():.3f}, missed "
+              f"{(d['pred'] == 0).mean():.3f}, IoU of the found {found_iou:.3f}"
+              f"; by true-area quintile:\n{g.round(3).to_string()}", flush=True)
