@@ -7,6 +7,9 @@ same seed, Dice per patient paired over the patients and averaged over the seeds
   those whose peak probability reaches ``p`` (a tumour predicted in pieces, as TCGA_DU_7018's);
   then grown as ``postprocess.clean``'s hysteresis does. The line "largest only" must equal
   the published steps: it checks this re-implementation.
+- **a half-maximum contour per slice**: after the published steps, keep on each slice only the
+  pixels above ``r`` × that slice's peak within the mask (and above the level): the edge of a
+  blurred small section lies nearer half its peak than at a fixed level;
 - **seed ensembles**: the average of two (or all) seeds' maps under the published steps,
   against the mean of those seeds alone.
 
@@ -31,6 +34,7 @@ from segstudy.report.verdict import paired_interval
 LEVEL = 0.3  # the strong recipe's hysteresis
 FRACTIONS = (0.5, 0.2, 0.1, 0.05, 0.02)
 PEAKS = (0.99, 0.95, 0.9, 0.8)
+HALF = (0.4, 0.5, 0.6, 0.7)
 CUBE = np.ones((3, 3, 3))
 
 
@@ -91,6 +95,13 @@ def more(prepared: str, folders: list[str]) -> None:
         for v in values:
             line(f"keep {kind} ≥ {v}", [pixel_scores(table, keep(m, cases, size, **{kind: v}),
                                                      truth) for m in each], base)
+    masks = [clean(m, cases, (0.0, 1.0), size, True, LEVEL) > 0.5 for m in each]
+    for r in HALF:
+        got = []
+        for m, found in zip(each, masks, strict=True):
+            peak = np.where(found, m, 0).reshape(len(m), -1).max(1)[:, None, None]
+            got.append(pixel_scores(table, found & (m > np.maximum(LEVEL, r * peak)), truth))
+        line(f"half-maximum contour, r = {r}", got, base)
     for k in range(2, len(each) + 1):
         for group in itertools.combinations(range(len(each)), k):
             avg = published(np.mean([each[i] for i in group], axis=0))
@@ -100,7 +111,7 @@ def more(prepared: str, folders: list[str]) -> None:
                   f"{avg['dice'][0]:.3f}/{avg['iou_t'][0]:.3f}; Δ Dice/patient vs its seeds "
                   f"alone {fmt(paired_interval(gain, 0 * gain))}; ≥ 1 px recall/precision "
                   f"{rule(avg)}", flush=True)
-    by_area(table, [clean(m, cases, (0.0, 1.0), size, True, LEVEL) > 0.5 for m in each], truth)
+    by_area(table, masks, truth)
 
 
 def by_area(table: pd.DataFrame, masks: list[np.ndarray], truth: np.ndarray) -> None:
