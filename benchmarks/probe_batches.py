@@ -1,6 +1,6 @@
-"""Training-batch wrappers and an EMA swap for ``lgg_recipe_probe.py`` (probe ingredients that
-are not recipe params): intensity jitter, channel dropout, and exchanging Adam's moving
-averages with the trained weights."""
+"""Training-batch wrappers, an EMA swap and a loss for ``lgg_recipe_probe.py`` (probe
+ingredients that are not recipe params): intensity jitter, channel dropout, exchanging Adam's
+moving averages with the trained weights, and BCE + a Dice over the whole batch."""
 
 from __future__ import annotations
 
@@ -48,3 +48,23 @@ def swap_ema(optimizer) -> None:
         raw = var.numpy()
         var.assign(avg)
         avg.assign(raw)
+
+
+def bce_batch_dice(mask_range: tuple[float, float]):
+    """BCE per sample + one soft Dice over the whole batch (nnU-Net's ``batch_dice``), the same
+    value added to every sample's loss: an empty slice no longer has a Dice term of its own
+    (the recipe's per-sample Dice, +1 smoothed, pushes every pixel of it to zero)."""
+    from keras import ops
+
+    from segstudy.training.losses import make_loss, split_weight
+
+    bce, (lo, hi) = make_loss("bce", mask_range), mask_range
+
+    def loss(y_true, y_pred):
+        t = ops.clip((ops.cast(split_weight(y_true)[0], "float32") - lo) / (hi - lo), 0.0, 1.0)
+        q = ops.clip((ops.cast(y_pred, "float32") - lo) / (hi - lo), 0.0, 1.0)
+        dice = 1 - (2 * ops.sum(t * q) + 1.0) / (ops.sum(t) + ops.sum(q) + 1.0)
+        return bce(y_true, y_pred) + dice
+
+    loss.__name__ = "bce_batch_dice"
+    return loss
