@@ -67,6 +67,8 @@ VARIANTS = {  # name: what differs from the paper protocol (base 16, MSE, Adam 3
     # same number of updates: what are more patients worth? (run with --epochs 16)
     "per_image_batch_dice": {"loss": "bce_batch_dice", "lr": 1e-3, "cosine": True,
                              "tumour_share": 0.5, "normalise": "per_image"},
+    "per_image_bce_iou": {"loss": "bce_soft_iou", "lr": 1e-3, "cosine": True,
+                          "tumour_share": 0.5, "normalise": "per_image"},
     "per_image_half_patients": {"loss": "bce_dice", "lr": 1e-3, "cosine": True,
                                 "tumour_share": 0.5, "normalise": "per_image",
                                 "train_patients": 0.5},
@@ -127,7 +129,7 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
             precision: str = "auto", split: str = "random", score_at: str | None = None,
             select: str = "best", save_maps: str | None = None) -> dict:
     import keras
-    from probe_batches import bce_batch_dice, channel_dropped, jittered, swap_ema
+    from probe_batches import bce_batch_dice, bce_soft_iou, channel_dropped, jittered, swap_ema
 
     from segstudy.data.batches import TrainBatches, positive_sampled
     from segstudy.data.prepared import Prepared
@@ -195,8 +197,10 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
         # fit() ends by writing the averages into the model; this probe calls fit once per
         # epoch, so keep the raw weights training and swap the averages in to score them
         optimizer.finalize_variable_values = lambda var_list: None
-    model.compile(optimizer, loss=bce_batch_dice(rng) if cfg["loss"] == "bce_batch_dice"
-                  else make_loss(cfg["loss"], rng))
+    probe_losses = {"bce_batch_dice": bce_batch_dice, "bce_soft_iou": bce_soft_iou}
+    loss = (probe_losses[cfg["loss"]](rng) if cfg["loss"] in probe_losses
+            else make_loss(cfg["loss"], rng))
+    model.compile(optimizer, loss=loss)
     val_x = np.asarray(data.images[val])
     history, best, best_weights = [], -1.0, None
     t0 = time.time()

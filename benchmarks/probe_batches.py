@@ -1,6 +1,7 @@
 """Training-batch wrappers, an EMA swap and a loss for ``lgg_recipe_probe.py`` (probe
 ingredients that are not recipe params): intensity jitter, channel dropout, exchanging Adam's
-moving averages with the trained weights, and BCE + a Dice over the whole batch."""
+moving averages with the trained weights, and two losses: BCE + a Dice over the whole batch,
+BCE + a per-sample soft IoU."""
 
 from __future__ import annotations
 
@@ -67,4 +68,19 @@ def bce_batch_dice(mask_range: tuple[float, float]):
         return bce(y_true, y_pred) + dice
 
     loss.__name__ = "bce_batch_dice"
+    return loss
+
+
+def bce_soft_iou(mask_range: tuple[float, float]):
+    """BCE + the per-sample soft IoU (Jaccard) loss of ``segstudy.training.losses``, instead of
+    the recipe's soft Dice: the IoU penalises a poor overlap more than the Dice does (1 − IoU
+    = 2 (1 − Dice) / (2 − Dice)), and issue 39 scores IoU per tumour slice."""
+    from segstudy.training.losses import make_loss
+
+    bce, iou = make_loss("bce", mask_range), make_loss("soft_iou", mask_range)
+
+    def loss(y_true, y_pred):
+        return bce(y_true, y_pred) + iou(y_true, y_pred)
+
+    loss.__name__ = "bce_soft_iou"
     return loss
