@@ -64,7 +64,7 @@ def run(a: argparse.Namespace) -> None:
         cmd = [sys.executable, str(probe), "--prepared", a.prepared, "--out",
                str(out / "cv.jsonl"), "--epochs", str(a.epochs), "--split",
                f"fold:{k}/{a.folds}", "--select", "last", "--save-maps", str(maps),
-               "--one", VARIANT, str(a.seed)]
+               "--one", a.variant, str(a.seed)]
         print(" ".join(cmd), flush=True)
         subprocess.run(cmd, check=True, env=os.environ)
 
@@ -85,6 +85,8 @@ def main() -> None:
     r.add_argument("--folds", type=int, default=5)
     r.add_argument("--epochs", type=int, default=8)
     r.add_argument("--seed", type=int, default=42)
+    r.add_argument("--variant", default=VARIANT, help="an lgg_recipe_probe.py variant (another "
+                   "ingredient over the same folds; default: the strong recipe)")
     s.add_argument("--reference", help="the recipe's prepared folder at 256² (score there)")
     z.add_argument("--reference", required=True, help="the recipe's prepared folder at 256²")
     z.add_argument("--hysteresis", type=float, default=0.3)
