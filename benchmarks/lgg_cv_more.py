@@ -25,7 +25,7 @@ import itertools
 
 import numpy as np
 import pandas as pd
-from lgg_cv_score import fmt, load, pixel_scores
+from lgg_cv_score import fmt, load, pixel_scores, rule
 from scipy import ndimage
 
 from segstudy.postprocess import clean
@@ -69,13 +69,11 @@ def more(prepared: str, folders: list[str]) -> None:
     has = truth.reshape(len(truth), -1).any(1)
     each = maps.get("seeds", [maps["tta"]])
 
-    def rule(got: dict) -> str:
-        hit = got["areas"] / scale >= 1
-        tp = int(hit[has].sum())
-        return f"{tp / has.sum():.3f}/{tp / max(int(hit.sum()), 1):.3f}"
+    def one_px(got: dict) -> str:  # the Tumour rule "≥ 1 px" (the rule counts input pixels)
+        return rule(got["areas"] / scale, has, 1)
 
-    def published(m: np.ndarray) -> dict:
-        return pixel_scores(table, clean(m, cases, (0.0, 1.0), size, True, LEVEL) > 0.5, truth)
+    def published_mask(m: np.ndarray) -> np.ndarray:
+        return clean(m, cases, (0.0, 1.0), size, True, LEVEL) > 0.5
 
     def line(name: str, got: list[dict], ref: list[dict]) -> None:
         gain = np.mean([(g["patients"] - r["patients"]).to_numpy()
@@ -83,9 +81,10 @@ def more(prepared: str, folders: list[str]) -> None:
         print(f"{name}: Dice/IoU-t " + " ".join(f"{g['dice'][0]:.3f}/{g['iou_t'][0]:.3f}"
                                                 for g in got)
               + f"; Δ Dice/patient {fmt(paired_interval(gain, 0 * gain))}; ≥ 1 px recall/"
-              f"precision {' '.join(rule(g) for g in got)}", flush=True)
+              f"precision {' '.join(one_px(g) for g in got)}", flush=True)
 
-    base = [published(m) for m in each]
+    masks = [published_mask(m) for m in each]
+    base = [pixel_scores(table, found, truth) for found in masks]
     print(f"{table['case_id'].nunique()} patients, {len(folders)} seed(s), "
           f"{truth.shape[1]}² grid; Δ against the published steps of the same seed(s)")
     line("published steps", base, base)
@@ -95,7 +94,6 @@ def more(prepared: str, folders: list[str]) -> None:
         for v in values:
             line(f"keep {kind} ≥ {v}", [pixel_scores(table, keep(m, cases, size, **{kind: v}),
                                                      truth) for m in each], base)
-    masks = [clean(m, cases, (0.0, 1.0), size, True, LEVEL) > 0.5 for m in each]
     for r in HALF:
         got = []
         for m, found in zip(each, masks, strict=True):
@@ -104,13 +102,14 @@ def more(prepared: str, folders: list[str]) -> None:
         line(f"half-maximum contour, r = {r}", got, base)
     for k in range(2, len(each) + 1):
         for group in itertools.combinations(range(len(each)), k):
-            avg = published(np.mean([each[i] for i in group], axis=0))
-            alone = {"patients": np.mean([base[i]["patients"] for i in group], axis=0)}
-            gain = avg["patients"].to_numpy() - alone["patients"]
+            avg = pixel_scores(table, published_mask(np.mean([each[i] for i in group], axis=0)),
+                               truth)
+            alone = np.mean([base[i]["patients"].to_numpy() for i in group], axis=0)
+            gain = avg["patients"].to_numpy() - alone
             print(f"ensemble of seeds {'+'.join(folders[i] for i in group)}: Dice/IoU-t "
                   f"{avg['dice'][0]:.3f}/{avg['iou_t'][0]:.3f}; Δ Dice/patient vs its seeds "
                   f"alone {fmt(paired_interval(gain, 0 * gain))}; ≥ 1 px recall/precision "
-                  f"{rule(avg)}", flush=True)
+                  f"{one_px(avg)}", flush=True)
     by_area(table, masks, truth)
 
 

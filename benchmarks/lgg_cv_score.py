@@ -99,6 +99,14 @@ def pixel_scores(table: pd.DataFrame, found: np.ndarray, truth: np.ndarray) -> d
             "patients": pat.set_index("case_id")["dice"], "areas": t["pred_area"].to_numpy()}
 
 
+def rule(areas: np.ndarray, has: np.ndarray, min_area: float) -> str:
+    """"recall/precision" of the Tumour rule at ``min_area`` (``detection.classify``)."""
+    from segstudy.detection import classify
+
+    tumour = classify(areas, has, min_area)["per_class"]["Tumour"]
+    return f"{tumour['recall']:.3f}/{tumour['precision']:.3f}"
+
+
 def fmt(v: tuple[float, float, float]) -> str:
     return f"{v[0]:.3f} [{v[1]:.3f}, {v[2]:.3f}]"
 
@@ -199,11 +207,7 @@ def frontier(table: pd.DataFrame, maps: dict, has: np.ndarray, scale: float) -> 
         for level in LEVELS:
             prob = clean(maps["tta"], cases, (0.0, 2 * level), round(50 * scale), largest)
             area = (prob > level).reshape(len(prob), -1).sum(1) / scale  # as binarise
-            cells = []
-            for a in AREAS:
-                tp = int((area >= a)[has].sum())
-                cells.append(f"≥{a}: {tp / has.sum():.3f}/"
-                             f"{tp / max(int((area >= a).sum()), 1):.3f}")
+            cells = [f"≥{a}: {rule(area, has, a)}" for a in AREAS]
             print(f"level {level}{' largest 3-D' if largest else ''} recall/precision",
                   "  ".join(cells))
 
@@ -273,12 +277,8 @@ def hysteresis(table: pd.DataFrame, each: list[np.ndarray], truth: np.ndarray, s
         got = big if level == 0.0 else run(True, level)
         gain = [np.mean([(g["patients"] - b["patients"]).to_numpy()
                          for g, b in zip(got, ref, strict=True)], axis=0) for ref in (base, big)]
-        rules = []
-        for a in (1, 25, 55):
-            hits = [g["areas"] / scale >= a for g in got]  # the rule counts input pixels
-            cells = [(int(h[has].sum()), int(h.sum())) for h in hits]
-            rules.append(f"≥{a}: " + " ".join(f"{tp / has.sum():.3f}/{tp / max(n, 1):.3f}"
-                                               for tp, n in cells))
+        rules = [f"≥{a}: " + " ".join(rule(g["areas"] / scale, has, a) for g in got)
+                 for a in (1, 25, 55)]  # the rule counts input pixels
         print(f"largest 3-D{f' grown to > {level}' if level else ''}: Dice/IoU-t per seed "
               + " ".join(f"{g['dice'][0]:.3f}/{g['iou_t'][0]:.3f}" for g in got)
               + f"; Δ Dice vs published {fmt(paired_interval(gain[0], 0 * gain[0]))}, vs "

@@ -57,14 +57,13 @@ def bce_batch_dice(mask_range: tuple[float, float]):
     (the recipe's per-sample Dice, +1 smoothed, pushes every pixel of it to zero)."""
     from keras import ops
 
-    from segstudy.training.losses import make_loss, split_weight
+    from segstudy.training.losses import _SMOOTH, _unit, make_loss, split_weight
 
-    bce, (lo, hi) = make_loss("bce", mask_range), mask_range
+    bce = make_loss("bce", mask_range)
 
-    def loss(y_true, y_pred):
-        t = ops.clip((ops.cast(split_weight(y_true)[0], "float32") - lo) / (hi - lo), 0.0, 1.0)
-        q = ops.clip((ops.cast(y_pred, "float32") - lo) / (hi - lo), 0.0, 1.0)
-        dice = 1 - (2 * ops.sum(t * q) + 1.0) / (ops.sum(t) + ops.sum(q) + 1.0)
+    def loss(y_true, y_pred):  # the losses module's mapping to [0, 1] and smoothing
+        t, q = _unit(split_weight(y_true)[0], mask_range), _unit(y_pred, mask_range)
+        dice = 1 - (2 * ops.sum(t * q) + _SMOOTH) / (ops.sum(t) + ops.sum(q) + _SMOOTH)
         return bce(y_true, y_pred) + dice
 
     loss.__name__ = "bce_batch_dice"
