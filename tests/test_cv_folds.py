@@ -1,6 +1,7 @@
 """benchmarks/lgg_cv.py and benchmarks/isbi_cv.py: the folds of the cross-validations."""
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -87,3 +88,33 @@ def test_lgg_cv_score_refuses_seed_folders_with_other_patients(tmp_path):
     _fold_file(tmp_path / "b", ["s1", "s3"], 100)
     with pytest.raises(SystemExit, match=r"fold0\.npz"):
         lgg_cv_score.fold_parts([str(tmp_path / "a"), str(tmp_path / "b")])
+
+
+def _final(seed: int, split: str | None, dice: dict[str, float], variant: str) -> dict:
+    scores = {"dice_per_patient": float(np.mean(list(dice.values()))), "iou_tumour_slices": 0.5,
+              "recall": 1.0, "precision": 1.0, "per_patient": dice}
+    record = {"kind": "final", "variant": variant, "seed": seed, "best_epoch": 8,
+              "wall_s": 1.0, "post": {"min0": scores}, "post_tta": {"min50": scores}}
+    return record if split is None else {**record, "split": split, "select": "last"}
+
+
+def test_probe_pairing_matches_cross_validation_folds_by_seed_and_split(tmp_path, capsys):
+    pair = _load("lgg_probe_pair")
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    folds = {"fold:0/2": ["P1", "P2"], "fold:1/2": ["P3", "P4"]}
+    a.write_text("\n".join(json.dumps(_final(42, f, {p: 0.8 for p in ps}, "new"))
+                           for f, ps in folds.items()))
+    b.write_text("\n".join(json.dumps(_final(42, f, {p: 0.7 for p in ps}, "old"))
+                           for f, ps in folds.items()))
+    sys.argv = ["pair", str(a), "new", str(b), "old", "--maps", "tta", "--min-component", "50"]
+    pair.main()
+    out = capsys.readouterr().out
+    assert "+0.100 [+0.100, +0.100] over 4 (seed, patient) pairs" in out
+    assert pair.finals(str(a), "new").keys() == {(42, "fold:0/2"), (42, "fold:1/2")}
+
+
+def test_probe_pairing_reads_records_older_than_the_split_key_as_the_prepared_split(tmp_path):
+    pair = _load("lgg_probe_pair")
+    old = tmp_path / "old.jsonl"
+    old.write_text(json.dumps(_final(43, None, {"P1": 0.5}, "v")))
+    assert list(pair.finals(str(old), "v")) == [(43, "prepared")]
