@@ -39,7 +39,7 @@ bench: $(VENV_OK)
 
 # Wall time for the LGG U-Net to reach paper B's mean IoU on validation (needs prepare).
 time-to-quality: $(VENV_OK)
-	PYTHONPATH=src $(PY) benchmarks/bench.py --time-to-quality
+	PYTHONPATH=src $(PY) benchmarks/time_to_quality.py
 
 # Model-only training throughput at several widths and input sizes (chose the defaults).
 speed-probe: $(VENV_OK)
