@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from segstudy import layout
 from segstudy.data.batches import TrainBatches
 from segstudy.data.prepared import Prepared, normalise, to_mask_scale
 from segstudy.inference import predict_masks
@@ -191,7 +192,7 @@ def bench_model(label: str, model_cfg: dict, train_cfg: dict, channels: int, siz
 def peak_rss_of_training(dataset: str, params: dict, steps: int = 4) -> dict[str, Any] | None:
     """A short train_unet run (1 epoch of ``steps`` batches) on the real prepared data, in a
     child process; its peak resident memory."""
-    prepared = ROOT / "data" / "prepared" / dataset
+    prepared = ROOT / layout.prepared(dataset)
     if not (prepared / "split.csv").is_file():
         return None
     with tempfile.TemporaryDirectory() as tmp:

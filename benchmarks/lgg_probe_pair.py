@@ -57,18 +57,16 @@ def main() -> None:
                          "where only min0 is kept; leave it out")
     da, db = [], []
     for key in keys:
-        s = f"{key[0]} {key[1]}"
-        for tag, run in zip("AB", (runs[0][key], runs[1][key]), strict=True):
-            r = scored(run, a.maps, a.min_component, at_ref)
+        got = [scored(runs[i][key], a.maps, a.min_component, at_ref) for i in (0, 1)]
+        for tag, run, r in zip("AB", (runs[0][key], runs[1][key]), got, strict=True):
             worst = r["per_patient"].get("TCGA_DU_7018_19911220", float("nan"))
-            print(f"seed {s} {tag} ({run['variant']}): {run.get('select', 'best')} epoch "
-                  f"{run['best_epoch']}, "
+            print(f"seed {key[0]} {key[1]} {tag} ({run['variant']}): "
+                  f"{run.get('select', 'best')} epoch {run['best_epoch']}, "
                   f"Dice/patient {r['dice_per_patient']:.3f}, "
                   f"IoU tumour slices {r['iou_tumour_slices']:.3f}, "
                   f"recall/precision (≥ 1 px) {r['recall']:.3f}/{r['precision']:.3f}, "
                   f"TCGA_DU_7018 {worst:.3f}, wall {run['wall_s']:.0f} s")
-        pa = scored(runs[0][key], a.maps, a.min_component, at_ref)["per_patient"]
-        pb = scored(runs[1][key], a.maps, a.min_component, at_ref)["per_patient"]
+        pa, pb = (g["per_patient"] for g in got)
         da += [pa[p] for p in sorted(pa)]
         db += [pb[p] for p in sorted(pa)]
     mean, lo, hi = paired_interval(np.array(da), np.array(db))

@@ -21,6 +21,7 @@ import keras
 import yaml
 from bench import ROOT, cpu_line, cpu_peak
 
+from segstudy import layout
 from segstudy.data.prepared import Prepared
 from segstudy.io import write_json
 from segstudy.precision import cpu_summary, resolve_precision
@@ -54,7 +55,7 @@ def time_to_quality(target: float | None = None) -> int:
     max_epochs = int(ttq["max_epochs"])
     train_cfg = {**params["train"]["lgg"], "epochs": max_epochs}
     seed = int(train_cfg.pop("seeds")[0])
-    prepared = ROOT / "data" / "prepared" / "lgg"
+    prepared = ROOT / layout.prepared("lgg")
     stop = StopAtTarget(target, time.perf_counter())
     with tempfile.TemporaryDirectory() as tmp:
         # The study's own train_unet (pipeline, callbacks, selection), with an early stop added.

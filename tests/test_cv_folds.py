@@ -98,7 +98,8 @@ def _final(seed: int, split: str | None, dice: dict[str, float], variant: str) -
     return record if split is None else {**record, "split": split, "select": "last"}
 
 
-def test_probe_pairing_matches_cross_validation_folds_by_seed_and_split(tmp_path, capsys):
+def test_probe_pairing_matches_cross_validation_folds_by_seed_and_split(tmp_path, capsys,
+                                                                        monkeypatch):
     pair = _load("lgg_probe_pair")
     a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     folds = {"fold:0/2": ["P1", "P2"], "fold:1/2": ["P3", "P4"]}
@@ -106,7 +107,8 @@ def test_probe_pairing_matches_cross_validation_folds_by_seed_and_split(tmp_path
                            for f, ps in folds.items()))
     b.write_text("\n".join(json.dumps(_final(42, f, {p: 0.7 for p in ps}, "old"))
                            for f, ps in folds.items()))
-    sys.argv = ["pair", str(a), "new", str(b), "old", "--maps", "tta", "--min-component", "50"]
+    monkeypatch.setattr(sys, "argv", ["pair", str(a), "new", str(b), "old", "--maps", "tta",
+                                      "--min-component", "50"])
     pair.main()
     out = capsys.readouterr().out
     assert "+0.100 [+0.100, +0.100] over 4 (seed, patient) pairs" in out
