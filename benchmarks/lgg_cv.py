@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-VARIANT = "bce_dice_per_image"  # the strong recipe in lgg_recipe_probe.VARIANTS
+VARIANT = "bce_dice_per_image"  # the strong recipe in lgg_variants.VARIANTS
 
 
 def fold_split(table: pd.DataFrame, k: int, n: int, seed: int = 0) -> np.ndarray:

@@ -1,0 +1,66 @@
+"""The LGG probes' recipes: each variant of ``lgg_recipe_probe.py`` as what it changes from
+the paper protocol (``BASE``), the U-Net it trains (``MODEL``), its augmentation (``AUGMENT``)
+and the small-component sizes scored at the best epoch (``MIN_COMPONENT``). One table, read by
+``lgg_recipe_probe.py`` and ``lgg_cv.py --variant``; a new variant is a new key here."""
+
+VARIANTS = {  # name: what differs from the paper protocol (base 16, MSE, Adam 3e-4 constant)
+    "paper": {},
+    "mse_cosine_sampled": {"lr": 1e-3, "cosine": True, "tumour_share": 0.5},
+    "bce_dice": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5},
+    "bce_dice_unsampled": {"loss": "bce_dice", "lr": 1e-3, "cosine": True},
+    "dice": {"loss": "dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5},
+    "bce_dice_w32": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
+                     "base_filters": 32},
+    "bce_dice_const": {"loss": "bce_dice", "lr": 3e-4, "tumour_share": 0.5},
+    "bce_dice_per_image": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
+                           "normalise": "per_image"},
+    "bce_dice_w24": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
+                     "base_filters": 24},
+    "per_volume": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
+                   "normalise": "per_volume"},
+    "per_image_elastic": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
+                          "normalise": "per_image",
+                          "augment": {"elastic": True, "elastic_alpha": 17.0,
+                                      "elastic_sigma": 4.0}},
+    "per_image_w24": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
+                      "normalise": "per_image", "base_filters": 24},
+    # validation scores and keeps the moving average of the weights (Adam's use_ema)
+    "per_image_ema": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
+                      "normalise": "per_image", "ema": 0.99},
+    # each training slice's normalised channels scaled by U(0.7, 1.3) and shifted by
+    # U(-0.3, 0.3): what a large tumour does to the slice's own statistics
+    "per_image_intensity": {"loss": "bce_dice", "lr": 1e-3, "cosine": True,
+                            "tumour_share": 0.5, "normalise": "per_image", "intensity": 0.3},
+    # the slices above and below as 6 more channels (segstudy.data.context)
+    "per_image_ctx1": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
+                       "normalise": "per_image", "context": 1},
+    # with probability 0.5 a training slice loses one random channel (set to 0, the tissue
+    # mean): a model that cannot lean on FLAIR alone (TCGA_DU_7018's tumour is dark there)
+    "per_image_chdrop": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
+                         "normalise": "per_image", "channel_drop": 0.5},
+    # the strong recipe with 8 slices a batch: twice the updates for the same slices
+    "per_image_b8": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
+                     "normalise": "per_image", "batch": 8},
+    # learning curve: half the training patients (one fixed draw), twice the epochs, so the
+    # same number of updates: what are more patients worth? (run with --epochs 16)
+    "per_image_batch_dice": {"loss": "bce_batch_dice", "lr": 1e-3, "cosine": True,
+                             "tumour_share": 0.5, "normalise": "per_image"},
+    "per_image_bce_iou": {"loss": "bce_soft_iou", "lr": 1e-3, "cosine": True,
+                          "tumour_share": 0.5, "normalise": "per_image"},
+    "per_image_half_patients": {"loss": "bce_dice", "lr": 1e-3, "cosine": True,
+                                "tumour_share": 0.5, "normalise": "per_image",
+                                "train_patients": 0.5},
+}
+BASE = {"loss": "mse", "lr": 3e-4, "cosine": False, "tumour_share": None, "base_filters": 16,
+        "batch": 16, "normalise": None,  # normalise None = the prepared folder's norm.json
+        "augment": {},  # what differs from AUGMENT
+        "ema": None,    # momentum of the weights' moving average; None = none
+        "intensity": None,  # half-width of the per-channel scale/shift jitter; None = none
+        "context": 0,  # neighbouring slices a side as extra channels
+        "channel_drop": None,  # probability that a training slice loses one channel
+        "train_patients": None}  # share of the training patients kept (None = all)
+MODEL = {"depth": 4, "convs_per_block": 2, "batchnorm": True, "head": "conv_bn_lrelu",
+         "dropout": 0.0, "leaky_alpha": 0.01, "output_activation": "sigmoid"}
+AUGMENT = {"flip": True, "rot90": False, "elastic": False, "affine": True,
+           "affine_degrees": 10.0, "affine_scale": 0.05}
+MIN_COMPONENT = (0, 10, 25, 50, 100)  # pixels at 128²; removed per slice
