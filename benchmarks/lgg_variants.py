@@ -41,12 +41,12 @@ VARIANTS = {  # name: what differs from the paper protocol (base 16, MSE, Adam 3
     # the strong recipe with 8 slices a batch: twice the updates for the same slices
     "per_image_b8": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
                      "normalise": "per_image", "batch": 8},
-    # learning curve: half the training patients (one fixed draw), twice the epochs, so the
-    # same number of updates: what are more patients worth? (run with --epochs 16)
     "per_image_batch_dice": {"loss": "bce_batch_dice", "lr": 1e-3, "cosine": True,
                              "tumour_share": 0.5, "normalise": "per_image"},
     "per_image_bce_iou": {"loss": "bce_soft_iou", "lr": 1e-3, "cosine": True,
                           "tumour_share": 0.5, "normalise": "per_image"},
+    # learning curve: half the training patients (one fixed draw), twice the epochs, so the
+    # same number of updates: what are more patients worth? (run with --epochs 16)
     "per_image_half_patients": {"loss": "bce_dice", "lr": 1e-3, "cosine": True,
                                 "tumour_share": 0.5, "normalise": "per_image",
                                 "train_patients": 0.5},
