@@ -1,7 +1,7 @@
 """The LGG probes' recipes: each variant of ``lgg_recipe_probe.py`` as what it changes from
 the paper protocol (``BASE``), the U-Net it trains (``MODEL``), its augmentation (``AUGMENT``)
 and the small-component sizes scored at the best epoch (``MIN_COMPONENT``). One table, read by
-``lgg_recipe_probe.py`` and ``lgg_cv.py --variant``; a new variant is a new key here."""
+``lgg_recipe_probe.py`` (``lgg_cv.py --variant`` names one); a new variant is a new key here."""
 
 VARIANTS = {  # name: what differs from the paper protocol (base 16, MSE, Adam 3e-4 constant)
     "paper": {},

@@ -70,6 +70,10 @@ class Project:
         given = list(inputs) if inputs is not None else [str(self.case.relative_to(self.root))]
         return ["-m", "segstudy", "predict", "--no-progress", *args, *given]
 
+    def predict_to_o(self, *args: str, inputs: tuple[str, ...] | None = None) -> list[str]:
+        """``predict`` with the tiny model and ``--out o``: a case that varies something else."""
+        return self.predict("--model", self.model, "--out", "o", *args, inputs=inputs)
+
     def sidecar(self, edit: Callable[[dict], object]) -> None:
         path = self.root / "models" / "lgg" / "unet.json"
         info = json.loads(path.read_text())
@@ -132,20 +136,15 @@ CASES: list[tuple[str, Callable[[Project], list[str]], str, int]] = [
          "{"), p.predict("--model", p.model, "--out", "old")),
      r"\.segstudy-predict\.json: unreadable marker", 2),
     # --- predict: flags ----------------------------------------------------------------------
-    ("predict --batch-size 0", lambda p: p.predict("--model", p.model, "--out", "o",
-                                                   "--batch-size", "0"),
+    ("predict --batch-size 0", lambda p: p.predict_to_o("--batch-size", "0"),
      r"--batch-size: expected a positive integer, got 0", 2),
-    ("predict --batch-size -3", lambda p: p.predict("--model", p.model, "--out", "o",
-                                                    "--batch-size=-3"),
+    ("predict --batch-size -3", lambda p: p.predict_to_o("--batch-size=-3"),
      r"--batch-size: expected a positive integer, got -3", 2),
-    ("predict --batch-size not a number", lambda p: p.predict("--model", p.model, "--out", "o",
-                                                              "--batch-size", "many"),
+    ("predict --batch-size not a number", lambda p: p.predict_to_o("--batch-size", "many"),
      r"--batch-size: expected an integer, got 'many'", 2),
-    ("predict --min-area negative", lambda p: p.predict("--model", p.model, "--out", "o",
-                                                        "--min-area=-5"),
+    ("predict --min-area negative", lambda p: p.predict_to_o("--min-area=-5"),
      r"--min-area: expected a positive number of pixels, got -5", 2),
-    ("predict --min-area 0", lambda p: p.predict("--model", p.model, "--out", "o",
-                                                 "--min-area", "0"),
+    ("predict --min-area 0", lambda p: p.predict_to_o("--min-area", "0"),
      r"--min-area: expected a positive number of pixels, got 0", 2),
     ("predict without --out", lambda p: p.predict("--model", p.model),
      r"the following arguments are required: --out", 2),
@@ -155,33 +154,32 @@ CASES: list[tuple[str, Callable[[Project], list[str]], str, int]] = [
      r"models/none\.keras: no such model; train it first", 2),
     ("predict sidecar missing",
      lambda p: then((p.root / "models/lgg/unet.json").unlink(),
-                    p.predict("--model", p.model, "--out", "o")),
+                    p.predict_to_o()),
      r"unet\.json: the model's sidecar is missing", 2),
     ("predict sidecar not JSON",
      lambda p: then((p.root / "models/lgg/unet.json").write_text("{oops"),
-                    p.predict("--model", p.model, "--out", "o")), r"unet\.json: not valid JSON", 2),
+                    p.predict_to_o()), r"unet\.json: not valid JSON", 2),
     ("predict sidecar from an older version",
      lambda p: then(p.sidecar(lambda i: i.pop("input_size")),
-                    p.predict("--model", p.model, "--out", "o")),
+                    p.predict_to_o()),
      r"unet\.json: missing input_size; .*retrain", 2),
     ("predict sidecar channels nonsense",
      lambda p: then(p.sidecar(lambda i: i.update(in_channels="three")),
-                    p.predict("--model", p.model, "--out", "o")),
+                    p.predict_to_o()),
      r"in_channels: expected 1 or 3, got 'three'", 2),
     ("predict sidecar zero std",
      lambda p: then(p.sidecar(lambda i: i.update(norm={"mean": [0], "std": [0]})),
-                    p.predict("--model", p.model, "--out", "o")), r"unet\.json: norm: expected", 2),
+                    p.predict_to_o()), r"unet\.json: norm: expected", 2),
     ("predict sidecar negative min_area",
      lambda p: then(p.sidecar(lambda i: i.update(decision={"min_area": -1})),
-                    p.predict("--model", p.model, "--out", "o")),
+                    p.predict_to_o()),
      r"unet\.json: decision: expected", 2),
     ("predict model file corrupt",
      lambda p: then((p.root / "models/lgg/unet.keras").write_bytes(b"PK\x03\x04junk"),
-                    p.predict("--model", p.model, "--out", "o")),
+                    p.predict_to_o()),
      r"unet\.keras: cannot load this model", 2),
     # --- predict: the inputs -----------------------------------------------------------------
-    ("predict input missing", lambda p: p.predict("--model", p.model, "--out", "o",
-                                                  inputs=("nowhere.tif",)),
+    ("predict input missing", lambda p: p.predict_to_o(inputs=("nowhere.tif",)),
      r"nowhere\.tif: no such file or folder", 2),
     ("predict empty folder", lambda p: then((p.root / "empty").mkdir(), p.predict(
         "--model", p.model, "--out", "o", inputs=("empty",))),
@@ -189,30 +187,30 @@ CASES: list[tuple[str, Callable[[Project], list[str]], str, int]] = [
     ("predict JPEG input", lambda p: then((p.root / "x.jpg").write_bytes(b"\xff\xd8"), p.predict(
         "--model", p.model, "--out", "o", inputs=("x.jpg",))), r"x\.jpg: not a \.tif", 2),
     ("predict corrupt TIFF", lambda p: then((p.root / "c.tif").write_bytes(b"II*\x00junk"),
-     p.predict("--model", p.model, "--out", "o", inputs=("c.tif",))),
+     p.predict_to_o(inputs=("c.tif",))),
      r"c\.tif: not a readable TIFF", 2),
     ("predict corrupt PNG", lambda p: then((p.root / "c.png").write_bytes(
-        b"\x89PNG\r\n\x1a\njunk"), p.predict("--model", p.model, "--out", "o", inputs=("c.png",))),
+        b"\x89PNG\r\n\x1a\njunk"), p.predict_to_o(inputs=("c.png",))),
      r"c\.png: not a readable PNG", 2),
     ("predict 16-bit image", lambda p: then(_tif(p.root / "w.tif", np.zeros((32, 32), np.uint16)),
-     p.predict("--model", p.model, "--out", "o", inputs=("w.tif",))),
+     p.predict_to_o(inputs=("w.tif",))),
      r"w\.tif: dtype uint16", 2),
     ("predict 2-channel stack for an RGB model",
      lambda p: then(_tif(p.root / "s.tif", np.zeros((2, 32, 32, 2), np.uint8)), p.predict(
          "--model", p.model, "--out", "o", inputs=("s.tif",))), r"model expects 3", 2),
     ("predict 4x4 image", lambda p: then(_tif(p.root / "t.tif", np.zeros((4, 4, 3), np.uint8)),
-     p.predict("--model", p.model, "--out", "o", inputs=("t.tif",))), r"too small to segment", 2),
+     p.predict_to_o(inputs=("t.tif",))), r"too small to segment", 2),
     ("predict .tif beside .png of one name",
      lambda p: then(_tif(p.root / "d" / "a.tif", _rgb()), _tif(p.root / "d" / "a.png", _rgb()),
-                    p.predict("--model", p.model, "--out", "o", inputs=("d",))),
+                    p.predict_to_o(inputs=("d",))),
      r"cannot be told apart", 2),
     ("predict the same file twice",
-     lambda p: p.predict("--model", p.model, "--out", "o", inputs=(
+     lambda p: p.predict_to_o(inputs=(
          str(p.case.relative_to(p.root)), str(p.case.relative_to(p.root) / f"{p.case.name}_1.tif")
      )), r"the same file as", 2),
     ("predict symlink loop",
      lambda p: then((p.case / "loop").symlink_to(p.case, target_is_directory=True),
-                    p.predict("--model", p.model, "--out", "o")),
+                    p.predict_to_o()),
      r"reached twice through symlinks", 2),
     # --- params.yaml, through the stages -----------------------------------------------------
     ("params.yaml missing", lambda p: then((p.root / "params.yaml").unlink(),
