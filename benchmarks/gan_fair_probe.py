@@ -1,7 +1,8 @@
 """Probe: one seed of study A's GAN under a GAN recipe (``paper`` or ``fair``), with optional
 overrides, trained by the stage's own ``train_gan`` into a scratch folder; prints per epoch G's
-val IoU, D's error on G's outputs against the spread of their true quality, D's correlation
-with the truth, and the wall time. Nothing under models/ is touched.
+val IoU and true quality (the target's own score, mapped to [0, 1]), D's error on G's outputs
+against the spread of that quality, D's correlation with the truth, and the wall time. Nothing
+under models/ is touched.
 
     PYTHONPATH=src python benchmarks/gan_fair_probe.py --metric iou --recipe fair \\
         --set d_steps=3 replay.fraction=0 --out /tmp/probe
@@ -60,10 +61,10 @@ def main() -> None:
                         recall_floor=tumour_rule_floor(params, args.dataset))
     wall = time.time() - t0
     series = {k: read_live_series(out / "live", f"val_{k}")[1]
-              for k in ("iou", "d_error", "quality_sd", "d_corr")}
+              for k in ("iou", "quality", "d_error", "quality_sd", "d_corr")}
     print(f"{args.recipe} {args.metric} {args.set}: {wall:.0f} s; best epoch "
           f"{summary['best_epoch']} val IoU {summary['best_val_iou']:.4f}")
-    print("epoch  val_iou  d_error  quality_sd  d_corr")
+    print("epoch  val_iou  quality  d_error  quality_sd  d_corr")
     for i, row in enumerate(zip(*series.values(), strict=True), 1):
         print(f"{i:5d}  " + "  ".join(f"{v:.4f}" for v in row))
     (out / "probe.json").write_text(json.dumps(
