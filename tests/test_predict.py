@@ -60,6 +60,17 @@ def test_case_folder_gets_one_mask_per_slice_and_decisions(lgg_model, tmp_path, 
     assert cases["mask_area_px"][0] == table["mask_area_px"].sum()
 
 
+def test_a_case_folder_given_itself_is_named_after_it_in_both_csvs(lgg_model, tmp_path,
+                                                                    monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    case = next(write_lgg(tmp_path / "scans", cases=1, slices=2, size=32).iterdir())
+    assert main(["predict", "--model", str(lgg_model), str(case), "--out", "out",
+                 "--no-progress"]) == 0
+    assert set(pd.read_csv(tmp_path / "out" / "predictions.csv")["case"]) == {case.name}
+    assert list(pd.read_csv(tmp_path / "out" / "cases.csv")["case"]) == [case.name]
+    assert (tmp_path / "out" / f"{case.name}_montage.png").is_file()
+
+
 def test_slice_overlays_on_request_one_per_image(lgg_model, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     root = write_lgg(tmp_path / "scans", cases=2, slices=2, size=32)

@@ -82,9 +82,11 @@ def predict_paths(model_path: str | Path, inputs: list[str | Path], out_dir: str
     rows = []
     with output_folder(out_dir) as tmp:
         roots = [os.path.abspath(p if p.is_dir() else p.parent) for p in given]
-        montages = Montages(tmp, Path(os.path.commonpath(roots)).name)
+        root_name = Path(os.path.commonpath(roots)).name or "inputs"
+        montages = Montages(tmp, root_name)
         for item, mask in segment(model, info, items, batch_size, progress):
-            rows += write_item(tmp, item, mask, info["input_size"], min_area, slice_overlays)
+            rows += write_item(tmp, item, mask, info["input_size"], min_area, slice_overlays,
+                               root_name)
             montages.add(item, mask)
         montages.write()
         import pandas as pd

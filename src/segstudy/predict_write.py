@@ -74,9 +74,9 @@ def volume_of(item: Item) -> str:
 
 
 def write_item(folder: Path, item: Item, mask: np.ndarray, size: int | None,
-               min_area: int | None, slice_overlays: bool) -> list[dict[str, Any]]:
+               min_area: int | None, slice_overlays: bool, root_name: str) -> list[dict[str, Any]]:
     """Write ``item``'s mask (and, with ``slice_overlays``, its own overlay) under ``folder``;
-    return its CSV rows."""
+    return its CSV rows (``root_name``: see :func:`case_of`)."""
     from segstudy.montage import overlay, write_png
 
     base = folder / item.name
@@ -95,7 +95,7 @@ def write_item(folder: Path, item: Item, mask: np.ndarray, size: int | None,
     rows = []
     for i, m in enumerate(mask):
         area = int(m.sum())
-        row = {"case": case_of(item), "input": str(item.source),
+        row = {"case": case_of(item, root_name), "input": str(item.source),
                "mask": str(mask_file.relative_to(folder)), "slice": i, "height": h, "width": w,
                "mask_area_px": area}
         if min_area is not None:
@@ -104,23 +104,27 @@ def write_item(folder: Path, item: Item, mask: np.ndarray, size: int | None,
     return rows
 
 
-def case_of(item: Item) -> str:
-    """What the per-case summary and montage group by: a stack is its own case; single images
-    belong to their folder (a kaggle_3m case folder), "." for the inputs' common folder."""
-    return item.name if item.stack else str(Path(item.name).parent.as_posix())
+def case_of(item: Item, root_name: str) -> str:
+    """The case an input belongs to, which names its rows in both CSVs and its montage: a stack
+    is its own case; single images belong to their folder (a kaggle_3m case folder), and those
+    in the inputs' common folder itself to ``root_name``, that folder's name (so predicting one
+    case folder names the case after it)."""
+    if item.stack:
+        return item.name
+    folder = Path(item.name).parent.as_posix()
+    return root_name if folder == "." else folder
 
 
 class Montages:
     """Collects each case's slices as they are segmented and writes one overlay montage per
-    case, ``<case>_montage.png``; the common folder's own images are named after that folder
-    (``root_name``), so predicting one case folder gives ``<case folder>_montage.png``."""
+    case (:func:`case_of`), ``<case>_montage.png``."""
 
     def __init__(self, folder: Path, root_name: str):
-        self.folder, self.root_name = folder, root_name or "inputs"
+        self.folder, self.root_name = folder, root_name
         self.open: dict[str, list[tuple[str, np.ndarray, np.ndarray]]] = defaultdict(list)
 
     def add(self, item: Item, mask: np.ndarray) -> None:
-        case = case_of(item)
+        case = case_of(item, self.root_name)
         for i in range(len(mask)):
             label = str(i) if item.stack else Path(item.name).name.rsplit("_", 1)[-1]
             self.open[case].append((label, item.pixels[i], mask[i]))
@@ -128,8 +132,7 @@ class Montages:
     def write(self) -> None:
         from segstudy.montage import montage, write_png
 
-        for case, slices in self.open.items():
-            name = self.root_name if case == "." else case
+        for name, slices in self.open.items():
             by_shape: dict[tuple[int, ...], list[int]] = defaultdict(list)
             for k, (_, image, _) in enumerate(slices):
                 by_shape[image.shape].append(k)
