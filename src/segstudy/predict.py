@@ -76,18 +76,18 @@ def predict_paths(model_path: str | Path, inputs: list[str | Path], out_dir: str
         min_area = info["decision"]["min_area"]
 
     from segstudy.inference import load_model
-    from segstudy.predict_write import Montages, case_table, segment, write_item
+    from segstudy.predict_write import Montages, case_of, case_table, segment, write_item
 
     model, info = load_model(model_path)
     rows = []
     with output_folder(out_dir) as tmp:
         roots = [os.path.abspath(p if p.is_dir() else p.parent) for p in given]
         root_name = Path(os.path.commonpath(roots)).name or "inputs"
-        montages = Montages(tmp, root_name)
+        montages = Montages(tmp)
         for item, mask in segment(model, info, items, batch_size, progress):
-            rows += write_item(tmp, item, mask, info["input_size"], min_area, slice_overlays,
-                               root_name)
-            montages.add(item, mask)
+            case = case_of(item, root_name)
+            rows += write_item(tmp, item, case, mask, info["input_size"], min_area, slice_overlays)
+            montages.add(item, case, mask)
         montages.write()
         import pandas as pd
 

@@ -73,10 +73,10 @@ def volume_of(item: Item) -> str:
     return str(item.source if item.stack else item.source.parent)
 
 
-def write_item(folder: Path, item: Item, mask: np.ndarray, size: int | None,
-               min_area: int | None, slice_overlays: bool, root_name: str) -> list[dict[str, Any]]:
+def write_item(folder: Path, item: Item, case: str, mask: np.ndarray, size: int | None,
+               min_area: int | None, slice_overlays: bool) -> list[dict[str, Any]]:
     """Write ``item``'s mask (and, with ``slice_overlays``, its own overlay) under ``folder``;
-    return its CSV rows (``root_name``: see :func:`case_of`)."""
+    return its CSV rows, each naming ``case`` (:func:`case_of`)."""
     from segstudy.montage import overlay, write_png
 
     base = folder / item.name
@@ -95,7 +95,7 @@ def write_item(folder: Path, item: Item, mask: np.ndarray, size: int | None,
     rows = []
     for i, m in enumerate(mask):
         area = int(m.sum())
-        row = {"case": case_of(item, root_name), "input": str(item.source),
+        row = {"case": case, "input": str(item.source),
                "mask": str(mask_file.relative_to(folder)), "slice": i, "height": h, "width": w,
                "mask_area_px": area}
         if min_area is not None:
@@ -119,12 +119,11 @@ class Montages:
     """Collects each case's slices as they are segmented and writes one overlay montage per
     case (:func:`case_of`), ``<case>_montage.png``."""
 
-    def __init__(self, folder: Path, root_name: str):
-        self.folder, self.root_name = folder, root_name
+    def __init__(self, folder: Path):
+        self.folder = folder
         self.open: dict[str, list[tuple[str, np.ndarray, np.ndarray]]] = defaultdict(list)
 
-    def add(self, item: Item, mask: np.ndarray) -> None:
-        case = case_of(item, self.root_name)
+    def add(self, item: Item, case: str, mask: np.ndarray) -> None:
         for i in range(len(mask)):
             label = str(i) if item.stack else Path(item.name).name.rsplit("_", 1)[-1]
             self.open[case].append((label, item.pixels[i], mask[i]))
