@@ -19,23 +19,17 @@ from pathlib import Path
 import yaml
 
 
-def outputs(lock: dict) -> dict[str, dict[str, str]]:
-    """stage → {output path: md5}; a stage without outputs maps to {}."""
-    return {name: {o["path"]: o.get("md5", "") for o in stage.get("outs", [])}
-            for name, stage in lock.get("stages", {}).items()}
-
-
-def dependencies(lock: dict) -> dict[str, dict[str, str]]:
-    """stage → {dependency path: md5}."""
-    return {name: {d["path"]: d.get("md5", "") for d in stage.get("deps", [])}
+def hashes(lock: dict, field: str) -> dict[str, dict[str, str]]:
+    """stage → {path: md5} of its ``field`` (``outs`` or ``deps``); none gives {}."""
+    return {name: {e["path"]: e.get("md5", "") for e in stage.get(field, [])}
             for name, stage in lock.get("stages", {}).items()}
 
 
 def compare(published: dict, rerun: dict) -> list[dict]:
     """Per stage of ``published``, in its order: ``stage``, ``deps_changed`` (paths),
     ``same`` and ``differ`` (output paths; an output the rerun lacks counts as differing)."""
-    outs_a, outs_b = outputs(published), outputs(rerun)
-    deps_a, deps_b = dependencies(published), dependencies(rerun)
+    outs_a, outs_b = hashes(published, "outs"), hashes(rerun, "outs")
+    deps_a, deps_b = hashes(published, "deps"), hashes(rerun, "deps")
     rows = []
     for stage, outs in outs_a.items():
         other, other_deps = outs_b.get(stage, {}), deps_b.get(stage, {})
