@@ -36,12 +36,11 @@ COLS = (("iou", "IoU ↑", True), ("rand_error", "adapted Rand error ↓", False
         ("vi", "VI ↓", False))
 
 
-def slice_verdict(a: str, b: str, col: str, higher_is_better: bool) -> str:
-    """``a`` against ``b`` on ``col``, paired over test slices, each slice's mean over the seeds
-    both models have (``evaluate``'s per-seed, per-slice table)."""
-    tables = [pd.read_csv(layout.per_seed_sample(DS, name)) for name in (a, b)]
+def slice_verdict(a: pd.DataFrame, b: pd.DataFrame, col: str, higher_is_better: bool) -> str:
+    """Table ``a`` against table ``b`` (``evaluate``'s per-seed, per-slice tables) on ``col``,
+    paired over test slices, each slice's mean over the seeds both tables have."""
     test = [t[t["split"] == "test"].pivot(index="sample_id", columns="seed", values=col)
-            for t in tables]
+            for t in (a, b)]
     seeds = sorted(set(test[0].columns) & set(test[1].columns))
     rows = test[0].index.intersection(test[1].index)
     means = [t.loc[rows, seeds].mean(axis=1).to_numpy() for t in test]
@@ -113,6 +112,8 @@ def fair_section(params: Mapping[str, Any], fig_dir: Path) -> str:
     rows = ["unet", "control", *paper_gans, *fair_gans]
     m = {r: load_json(layout.metrics(DS, r)) for r in rows}
     info = {r: load_json(layout.sidecar(layout.model(DS, r))) for r in rows}
+    tables = {r: pd.read_csv(layout.per_seed_sample(DS, r)) for r in ("unet", "control",
+                                                                       *fair_gans)}
     cfg = gan_config(params, DS, params["gan"]["fair_metrics"][0], GAN_FAIR)
     updates = int(cfg["epochs"]) * int(cfg["steps_per_epoch"]) - int(cfg["d_warmup_steps"])
     memory = replay_phrase(cfg["replay"])
@@ -145,7 +146,7 @@ def fair_section(params: Mapping[str, Any], fig_dir: Path) -> str:
             for col, title, up in COLS[:2]:
                 out.append(f"- {g} vs {ref_name}, {title[:-2]}: over seeds "
                            f"{seed_verdict(m[g]['over_seeds'], m[ref]['over_seeds'], col, up)}; "
-                           f"over slices {slice_verdict(g, ref, col, up)}.")
+                           f"over slices {slice_verdict(tables[g], tables[ref], col, up)}.")
     figure = d_vs_truth_figure([*paper_gans, *fair_gans], fig_dir / "isbi_d_vs_truth.png")
     out.append(f"\n![D against the truth]({Path(figure).name})\n")
     out.append("*D's verdict against the true quality of G's validation outputs at the start "
