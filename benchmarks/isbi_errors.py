@@ -21,10 +21,9 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage as ndi
 
-from segstudy import layout, postprocess
+from segstudy import layout, metrics, postprocess
 from segstudy.data.prepared import Prepared
 from segstudy.inference import load_model
-from segstudy.metrics import binarise
 from segstudy.params import load_params
 from segstudy.recipes import recipe_of_model
 
@@ -38,21 +37,22 @@ def border_distance(truth: np.ndarray) -> np.ndarray:
 
 
 def split_errors(truth: np.ndarray, pred: np.ndarray) -> dict[str, float | list[float]]:
-    """Interior IoU (mean over slices), pixel error, FP and FN shares, and the wrong pixels'
-    shares by distance to the true border, for boolean stacks (N, H, W). What-ifs: the IoU
-    with every wrong pixel ≥ 5 px from the border set right (no membrane missed or invented),
-    and with every one ≥ 2 px set right (only the border pixel and its neighbour wrong)."""
-    hist, ious = np.zeros(BINS), {"iou": [], "iou_far_fixed": [], "iou_near_fixed": []}
-    for t, p in zip(truth, pred, strict=True):
-        dist = np.rint(border_distance(t))
-        wrong = t ^ p
-        hist += np.bincount(np.clip(dist[wrong].astype(int), 0, BINS - 1), minlength=BINS)
-        for key, q in (("iou", p), ("iou_far_fixed", np.where(dist >= BINS - 1, t, p)),
-                       ("iou_near_fixed", np.where(dist >= 2, t, p))):
-            ious[key].append((t & q).sum() / max(1, (t | q).sum()))
+    """Interior IoU (``metrics.iou``, mean over slices), pixel error (``1 − metrics.percent``),
+    FP and FN shares, and the wrong pixels' shares by distance to the true border, for boolean
+    stacks (N, H, W). What-ifs: the IoU with every wrong pixel ≥ 5 px from the border set right
+    (no membrane missed or invented), and with every one ≥ 2 px set right (only the border
+    pixel and its neighbour wrong)."""
+    dist = np.stack([np.rint(border_distance(t)) for t in truth])
+    wrong = truth ^ pred
+    hist = np.bincount(np.clip(dist[wrong].astype(int), 0, BINS - 1), minlength=BINS)
+    target = truth.astype(np.float32)
+    versions = {"iou": pred, "iou_far_fixed": np.where(dist >= BINS - 1, truth, pred),
+                "iou_near_fixed": np.where(dist >= 2, truth, pred)}
+    ious = {k: float(np.mean(metrics.iou(q.astype(np.float32), target)))
+            for k, q in versions.items()}
+    accuracy = float(np.mean(metrics.percent(pred.astype(np.float32), target))) / 100
     n = truth.size
-    return {**{k: float(np.mean(v)) for k, v in ious.items()},
-            "pixel_error": float((truth ^ pred).sum() / n),
+    return {**ious, "pixel_error": 1 - accuracy,
             "fp": float((pred & ~truth).sum() / n), "fn": float((truth & ~pred).sum() / n),
             "by_distance": (hist / max(1, hist.sum())).round(3).tolist()}
 
@@ -67,7 +67,8 @@ def main() -> None:
     post, rng = postprocess.settings(info), tuple(info["mask_range"])
     prob = postprocess.probability(model, np.asarray(data.images), info["norm"], 8,
                                    bool(post["tta_flip"]), bool(post["tta_dihedral"]))
-    pred = binarise(postprocess.pixels(prob, None, rng, post), rng).reshape(prob.shape[:3]) > 0
+    pixels = postprocess.pixels(prob, None, rng, post)
+    pred = metrics.binarise(pixels, rng).reshape(prob.shape[:3]) > 0
     truth = np.asarray(data.masks) > 0
     split = data.table["split"].to_numpy()
     for name in ("train", "val", "test"):

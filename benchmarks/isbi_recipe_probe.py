@@ -39,6 +39,7 @@ VARIANTS = {  # name: (prepare changes, train changes[, model changes])
 def run_one(variant: str, epochs: int, seed: int) -> dict:
     import numpy as np
 
+    from segstudy.config import merge
     from segstudy.data.prepared import Prepared
     from segstudy.data.weights import weight_maps
     from segstudy.io import read_live_series
@@ -51,9 +52,7 @@ def run_one(variant: str, epochs: int, seed: int) -> dict:
     recipe = resolve(params, "isbi2012", "strong")
     prep_changes, train_changes, *model_changes = VARIANTS[variant]
     model_cfg = {**recipe.model, **(model_changes[0] if model_changes else {})}
-    train_cfg = {**recipe.train, **train_changes, "epochs": epochs}
-    if "augment" in train_changes:  # merged key by key, as recipes merge over the base
-        train_cfg["augment"] = {**recipe.train["augment"], **train_changes["augment"]}
+    train_cfg = merge(recipe.train, {**train_changes, "epochs": epochs})  # as recipes merge
     train_cfg.pop("seeds", None)
     work = Path(tempfile.mkdtemp(prefix=f"isbi-probe-{variant}-"))
     folder = work / "prepared"
