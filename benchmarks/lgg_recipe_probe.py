@@ -68,7 +68,14 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
             precision: str = "auto", split: str = "random", score_at: str | None = None,
             select: str = "best", save_maps: str | None = None) -> dict:
     import keras
-    from probe_batches import bce_batch_dice, bce_soft_iou, channel_dropped, jittered, swap_ema
+    from probe_batches import (
+        bce_batch_dice,
+        bce_soft_iou,
+        bce_tversky,
+        channel_dropped,
+        jittered,
+        swap_ema,
+    )
 
     from segstudy.data.batches import TrainBatches, positive_sampled
     from segstudy.data.prepared import Prepared
@@ -136,7 +143,8 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
         # fit() ends by writing the averages into the model; this probe calls fit once per
         # epoch, so keep the raw weights training and swap the averages in to score them
         optimizer.finalize_variable_values = lambda var_list: None
-    probe_losses = {"bce_batch_dice": bce_batch_dice, "bce_soft_iou": bce_soft_iou}
+    probe_losses = {"bce_batch_dice": bce_batch_dice, "bce_soft_iou": bce_soft_iou,
+                    "bce_tversky": bce_tversky}
     loss = (probe_losses[cfg["loss"]](rng) if cfg["loss"] in probe_losses
             else make_loss(cfg["loss"], rng))
     model.compile(optimizer, loss=loss)

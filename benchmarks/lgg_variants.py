@@ -58,6 +58,9 @@ VARIANTS = {  # name: what differs from the paper protocol (base 16, MSE, Adam 3
     # long, so run with --epochs 11 for the strong recipe's updates
     "per_image_unsampled": {"loss": "bce_dice", "lr": 1e-3, "cosine": True,
                             "normalise": "per_image"},
+    # BCE + Tversky (α 0.3 on false, β 0.7 on missed pixels) instead of BCE + soft Dice
+    "per_image_tversky": {"loss": "bce_tversky", "lr": 1e-3, "cosine": True,
+                          "tumour_share": 0.5, "normalise": "per_image"},
 }
 BASE = {"loss": "mse", "lr": 3e-4, "cosine": False, "tumour_share": None, "base_filters": 16,
         "batch": 16, "normalise": None,  # normalise None = the prepared folder's norm.json

@@ -83,3 +83,23 @@ def bce_soft_iou(mask_range: tuple[float, float]):
 
     loss.__name__ = "bce_soft_iou"
     return loss
+
+
+def bce_tversky(mask_range: tuple[float, float], alpha: float = 0.3, beta: float = 0.7):
+    """BCE + the per-sample Tversky loss (Salehi et al. 2017, arXiv:1706.05721) instead of
+    the recipe's soft Dice: 1 − (TP + s) / (TP + α·FP + β·FN + s) on soft counts, s = the
+    losses module's smoothing. α = β = 0.5 is the soft Dice; β > α makes a missed tumour pixel
+    cost more than a false one, the trade issue 39's slice recall and the under-segmented
+    small sections ask for."""
+    from segstudy.training.losses import _SMOOTH, _sum, _unit, make_loss, split_weight
+
+    bce = make_loss("bce", mask_range)
+
+    def loss(y_true, y_pred):
+        t, q = _unit(split_weight(y_true)[0], mask_range), _unit(y_pred, mask_range)
+        tp, fp, fn = _sum(t * q), _sum((1 - t) * q), _sum(t * (1 - q))
+        return bce(y_true, y_pred) + 1 - (tp + _SMOOTH) / (tp + alpha * fp + beta * fn
+                                                           + _SMOOTH)
+
+    loss.__name__ = "bce_tversky"
+    return loss
