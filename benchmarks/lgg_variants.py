@@ -61,6 +61,11 @@ VARIANTS = {  # name: what differs from the paper protocol (base 16, MSE, Adam 3
     # BCE + Tversky (α 0.3 on false, β 0.7 on missed pixels) instead of BCE + soft Dice
     "per_image_tversky": {"loss": "bce_tversky", "lr": 1e-3, "cosine": True,
                           "tumour_share": 0.5, "normalise": "per_image"},
+    # the strong recipe with twice or half its peak learning rate (warm-up epoch, cosine to 0)
+    "per_image_lr2e3": {"loss": "bce_dice", "lr": 2e-3, "cosine": True, "tumour_share": 0.5,
+                        "normalise": "per_image"},
+    "per_image_lr5e4": {"loss": "bce_dice", "lr": 5e-4, "cosine": True, "tumour_share": 0.5,
+                        "normalise": "per_image"},
 }
 BASE = {"loss": "mse", "lr": 3e-4, "cosine": False, "tumour_share": None, "base_filters": 16,
         "batch": 16, "normalise": None,  # normalise None = the prepared folder's norm.json
