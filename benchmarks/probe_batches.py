@@ -88,9 +88,9 @@ def bce_soft_iou(mask_range: tuple[float, float]):
 def bce_tversky(mask_range: tuple[float, float], alpha: float = 0.3, beta: float = 0.7):
     """BCE + the per-sample Tversky loss (Salehi et al. 2017, arXiv:1706.05721) instead of
     the recipe's soft Dice: 1 − (TP + s) / (TP + α·FP + β·FN + s) on soft counts, s = the
-    losses module's smoothing. α = β = 0.5 is the soft Dice; β > α makes a missed tumour pixel
-    cost more than a false one, the trade issue 39's slice recall and the under-segmented
-    small sections ask for."""
+    losses module's smoothing. α = β = 0.5 is the soft Dice (up to the smoothing); β > α
+    makes a missed tumour pixel cost more than a false one, aimed at issue 39's slice recall
+    (the slices the recipe misses are tiny sections predicted empty)."""
     from segstudy.training.losses import _SMOOTH, _sum, _unit, make_loss, split_weight
 
     bce = make_loss("bce", mask_range)
