@@ -3,6 +3,9 @@ the paper protocol (``BASE``), the U-Net it trains (``MODEL``), its augmentation
 and the small-component sizes scored at the best epoch (``MIN_COMPONENT``). One table, read by
 ``lgg_recipe_probe.py`` (``lgg_cv.py --variant`` names one); a new variant is a new key here."""
 
+# the strong LGG recipe's settings (variant bce_dice_per_image): later variants change one key
+STRONG = {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
+          "normalise": "per_image"}
 VARIANTS = {  # name: what differs from the paper protocol (base 16, MSE, Adam 3e-4 constant)
     "paper": {},
     "mse_cosine_sampled": {"lr": 1e-3, "cosine": True, "tumour_share": 0.5},
@@ -59,13 +62,10 @@ VARIANTS = {  # name: what differs from the paper protocol (base 16, MSE, Adam 3
     "per_image_unsampled": {"loss": "bce_dice", "lr": 1e-3, "cosine": True,
                             "normalise": "per_image"},
     # BCE + Tversky (α 0.3 on false, β 0.7 on missed pixels) instead of BCE + soft Dice
-    "per_image_tversky": {"loss": "bce_tversky", "lr": 1e-3, "cosine": True,
-                          "tumour_share": 0.5, "normalise": "per_image"},
+    "per_image_tversky": {**STRONG, "loss": "bce_tversky"},
     # the strong recipe with twice or half its peak learning rate (warm-up epoch, cosine to 0)
-    "per_image_lr2e3": {"loss": "bce_dice", "lr": 2e-3, "cosine": True, "tumour_share": 0.5,
-                        "normalise": "per_image"},
-    "per_image_lr5e4": {"loss": "bce_dice", "lr": 5e-4, "cosine": True, "tumour_share": 0.5,
-                        "normalise": "per_image"},
+    "per_image_lr2e3": {**STRONG, "lr": 2e-3},
+    "per_image_lr5e4": {**STRONG, "lr": 5e-4},
 }
 BASE = {"loss": "mse", "lr": 3e-4, "cosine": False, "tumour_share": None, "base_filters": 16,
         "batch": 16, "normalise": None,  # normalise None = the prepared folder's norm.json
