@@ -3,7 +3,7 @@ the paper protocol (``BASE``), the U-Net it trains (``MODEL``), its augmentation
 and the small-component sizes scored at the best epoch (``MIN_COMPONENT``). One table, read by
 ``lgg_recipe_probe.py`` (``lgg_cv.py --variant`` names one); a new variant is a new key here."""
 
-# the strong LGG recipe's settings (variant bce_dice_per_image): later variants change one key
+# the strong LGG recipe's settings (variant bce_dice_per_image); its variants change one key
 STRONG = {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
           "normalise": "per_image"}
 VARIANTS = {  # name: what differs from the paper protocol (base 16, MSE, Adam 3e-4 constant)
@@ -15,48 +15,34 @@ VARIANTS = {  # name: what differs from the paper protocol (base 16, MSE, Adam 3
     "bce_dice_w32": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
                      "base_filters": 32},
     "bce_dice_const": {"loss": "bce_dice", "lr": 3e-4, "tumour_share": 0.5},
-    "bce_dice_per_image": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
-                           "normalise": "per_image"},
+    "bce_dice_per_image": STRONG,
     "bce_dice_w24": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
                      "base_filters": 24},
     "per_volume": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
                    "normalise": "per_volume"},
-    "per_image_elastic": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
-                          "normalise": "per_image",
-                          "augment": {"elastic": True, "elastic_alpha": 17.0,
-                                      "elastic_sigma": 4.0}},
-    "per_image_w24": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
-                      "normalise": "per_image", "base_filters": 24},
+    "per_image_elastic": {**STRONG, "augment": {"elastic": True, "elastic_alpha": 17.0,
+                                                "elastic_sigma": 4.0}},
+    "per_image_w24": {**STRONG, "base_filters": 24},
     # validation scores and keeps the moving average of the weights (Adam's use_ema)
-    "per_image_ema": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
-                      "normalise": "per_image", "ema": 0.99},
+    "per_image_ema": {**STRONG, "ema": 0.99},
     # each training slice's normalised channels scaled by U(0.7, 1.3) and shifted by
     # U(-0.3, 0.3): what a large tumour does to the slice's own statistics
-    "per_image_intensity": {"loss": "bce_dice", "lr": 1e-3, "cosine": True,
-                            "tumour_share": 0.5, "normalise": "per_image", "intensity": 0.3},
+    "per_image_intensity": {**STRONG, "intensity": 0.3},
     # the slices above and below as 6 more channels (segstudy.data.context)
-    "per_image_ctx1": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
-                       "normalise": "per_image", "context": 1},
+    "per_image_ctx1": {**STRONG, "context": 1},
     # with probability 0.5 a training slice loses one random channel (set to 0, the tissue
     # mean): a model that cannot lean on FLAIR alone (TCGA_DU_7018's tumour is dark there)
-    "per_image_chdrop": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
-                         "normalise": "per_image", "channel_drop": 0.5},
+    "per_image_chdrop": {**STRONG, "channel_drop": 0.5},
     # the strong recipe with 8 slices a batch: twice the updates for the same slices
-    "per_image_b8": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
-                     "normalise": "per_image", "batch": 8},
-    "per_image_batch_dice": {"loss": "bce_batch_dice", "lr": 1e-3, "cosine": True,
-                             "tumour_share": 0.5, "normalise": "per_image"},
-    "per_image_bce_iou": {"loss": "bce_soft_iou", "lr": 1e-3, "cosine": True,
-                          "tumour_share": 0.5, "normalise": "per_image"},
+    "per_image_b8": {**STRONG, "batch": 8},
+    "per_image_batch_dice": {**STRONG, "loss": "bce_batch_dice"},
+    "per_image_bce_iou": {**STRONG, "loss": "bce_soft_iou"},
     # learning curve: half the training patients (one fixed draw), twice the epochs, so the
     # same number of updates: what are more patients worth? (run with --epochs 16)
-    "per_image_half_patients": {"loss": "bce_dice", "lr": 1e-3, "cosine": True,
-                                "tumour_share": 0.5, "normalise": "per_image",
-                                "train_patients": 0.5},
+    "per_image_half_patients": {**STRONG, "train_patients": 0.5},
     # tumour slices three quarters of each epoch (each tumour slice 6 times, not 2): an
     # epoch twice as long, so run with --epochs 4 for the strong recipe's updates
-    "per_image_share75": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.75,
-                          "normalise": "per_image"},
+    "per_image_share75": {**STRONG, "tumour_share": 0.75},
     # no tumour-aware sampling (each slice once, 35 % with tumour): an epoch 0.74 times as
     # long, so run with --epochs 11 for the strong recipe's updates
     "per_image_unsampled": {"loss": "bce_dice", "lr": 1e-3, "cosine": True,
