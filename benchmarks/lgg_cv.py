@@ -3,7 +3,7 @@ non-test patient of the mirror, not on one split's 9 or 10 (a probe, not a stage
 
 The recipe's prepared folder keeps its test patients out. Its other patients are dealt into
 ``--folds`` folds (one seeded permutation, patient by patient). Each fold is trained by
-``lgg_recipe_probe.py`` (variant ``bce_dice_per_image``, the strong recipe's settings) on the
+``lgg_recipe_probe.py`` (variant ``per_image_lr5e4``, the strong recipe's settings) on the
 other folds and scored at its **last** epoch, so nothing is chosen on the held-out patients;
 its val maps are saved. ``score`` then pools the out-of-fold maps: Dice per patient and IoU
 over tumour slices with 95 % intervals over all those patients, and the Tumour rule's
@@ -37,7 +37,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-VARIANT = "bce_dice_per_image"  # the strong recipe in lgg_variants.VARIANTS
+# the strong recipe in lgg_variants.VARIANTS (bce_dice_per_image, peak 1e-3, until 2026-12-06)
+VARIANT = "per_image_lr5e4"
 
 
 def fold_split(table: pd.DataFrame, k: int, n: int, seed: int = 0) -> np.ndarray:
