@@ -16,7 +16,7 @@ VARIANTS = {  # name: what differs from the paper protocol (base 16, MSE, Adam 3
     "bce_dice_w32": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
                      "base_filters": 32},
     "bce_dice_const": {"loss": "bce_dice", "lr": 3e-4, "tumour_share": 0.5},
-    "bce_dice_per_image": STRONG,
+    "bce_dice_per_image": {**STRONG},  # a copy: no entry aliases another
     "bce_dice_w24": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
                      "base_filters": 24},
     "per_volume": {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
