@@ -3,7 +3,7 @@ non-test patient of the mirror, not on one split's 9 or 10 (a probe, not a stage
 
 The recipe's prepared folder keeps its test patients out. Its other patients are dealt into
 ``--folds`` folds (one seeded permutation, patient by patient). Each fold is trained by
-``lgg_recipe_probe.py`` (variant ``per_image_lr5e4``, the strong recipe's settings) on the
+``lgg_recipe_probe.py`` (variant ``lgg_variants.RECIPE``, the strong recipe's settings) on the
 other folds and scored at its **last** epoch, so nothing is chosen on the held-out patients;
 its val maps are saved. ``score`` then pools the out-of-fold maps: Dice per patient and IoU
 over tumour slices with 95 % intervals over all those patients, and the Tumour rule's
@@ -36,9 +36,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-# the strong recipe in lgg_variants.VARIANTS (bce_dice_per_image, peak 1e-3, until 2026-12-06)
-VARIANT = "per_image_lr5e4"
+from lgg_variants import RECIPE
 
 
 def fold_split(table: pd.DataFrame, k: int, n: int, seed: int = 0) -> np.ndarray:
@@ -86,7 +84,7 @@ def main() -> None:
     r.add_argument("--folds", type=int, default=5)
     r.add_argument("--epochs", type=int, default=8)
     r.add_argument("--seed", type=int, default=42)
-    r.add_argument("--variant", default=VARIANT, help="an lgg_recipe_probe.py variant (another "
+    r.add_argument("--variant", default=RECIPE, help="an lgg_recipe_probe.py variant (another "
                    "ingredient over the same folds; default: the strong recipe)")
     s.add_argument("--reference", help="the recipe's prepared folder at 256² (score there)")
     z.add_argument("--reference", required=True, help="the recipe's prepared folder at 256²")

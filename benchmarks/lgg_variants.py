@@ -4,9 +4,10 @@ and the small-component sizes scored at the best epoch (``MIN_COMPONENT``). One 
 ``lgg_recipe_probe.py`` (``lgg_cv.py --variant`` names one); a new variant is a new key here."""
 
 # the strong LGG recipe's settings until 2026-12-06 (variant bce_dice_per_image, peak rate
-# 1e-3; the recipe is per_image_lr5e4 since): the probes' variants change one key of it
+# 1e-3): the probes' variants change one key of it
 STRONG = {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
           "normalise": "per_image"}
+RECIPE = "per_image_lr5e4"  # the variant that is params.yaml's recipes.strong.lgg (a test checks)
 VARIANTS = {  # name: what differs from the paper protocol (base 16, MSE, Adam 3e-4 constant)
     "paper": {},
     "mse_cosine_sampled": {"lr": 1e-3, "cosine": True, "tumour_share": 0.5},

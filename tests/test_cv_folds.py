@@ -20,6 +20,7 @@ def _load(name: str):
     return module
 
 
+lgg_variants = _load("lgg_variants")  # before lgg_cv, which imports it
 lgg_cv, isbi_cv = _load("lgg_cv"), _load("isbi_cv")
 
 
@@ -120,3 +121,15 @@ def test_probe_pairing_reads_records_older_than_the_split_key_as_the_prepared_sp
     old = tmp_path / "old.jsonl"
     old.write_text(json.dumps(_final(43, None, {"P1": 0.5}, "v")))
     assert list(pair.finals(str(old), "v")) == [(43, "prepared")]
+
+
+def test_the_lgg_probes_recipe_variant_has_the_strong_recipes_params() -> None:
+    from segstudy.params import load_params
+
+    recipe = load_params(Path(__file__).parents[1] / "params.yaml")["recipes"]["strong"]["lgg"]
+    variant = lgg_variants.VARIANTS[lgg_variants.RECIPE]
+    assert variant["lr"] == recipe["train"]["learning_rate"]
+    assert variant["loss"] == recipe["train"]["loss"]
+    assert variant["tumour_share"] == recipe["train"]["positive_share"]
+    assert variant["cosine"] == (recipe["train"]["schedule"] == "cosine")
+    assert variant["normalise"] == recipe["prepare"]["normalise"]
