@@ -17,11 +17,14 @@ recall / precision frontier on them.
         --dir /tmp/cv [/tmp/cv43 ...] --reference <the same recipe's prepared folder at 256²>
     PYTHONPATH=src python benchmarks/lgg_cv.py more --prepared data/prepared/lgg-strong \
         --dir /tmp/cv [/tmp/cv43 ...]
+    PYTHONPATH=src python benchmarks/lgg_cv.py smooth --prepared data/prepared/lgg-strong \
+        --dir /tmp/cv [/tmp/cv43 ...]
 
 Several ``--dir`` (the same folds, other training seeds) score the seeds' average and each
 seed alone against it. ``resize`` compares post-processing before and after ``predict``'s
 resize to the scans' size (``lgg_cv_resize.py``); ``more`` keeps more 3-D components and
-averages seeds (``lgg_cv_more.py``).
+averages seeds (``lgg_cv_more.py``); ``smooth`` smooths the map across slices or in plane and
+fills holes (``lgg_cv_smooth.py``).
 
 ``run`` resumes: a fold whose maps exist is skipped.
 """
@@ -75,10 +78,11 @@ def main() -> None:
     s = sub.add_parser("score")
     z = sub.add_parser("resize")
     m = sub.add_parser("more")
-    for p in (r, s, z, m):
+    h = sub.add_parser("smooth")
+    for p in (r, s, z, m, h):
         p.add_argument("--prepared", required=True)
     r.add_argument("--dir", required=True)
-    for p in (s, z, m):
+    for p in (s, z, m, h):
         p.add_argument("--dir", required=True, nargs="+",
                        help="one run's folder, or several (other seeds, same folds): averaged")
     r.add_argument("--folds", type=int, default=5)
@@ -100,6 +104,10 @@ def main() -> None:
         from lgg_cv_more import more
 
         more(a.prepared, a.dir)
+    elif a.cmd == "smooth":
+        from lgg_cv_smooth import smooth
+
+        smooth(a.prepared, a.dir)
     else:
         from lgg_cv_score import score
 

@@ -133,3 +133,14 @@ def test_the_lgg_probes_recipe_variant_has_the_strong_recipes_params() -> None:
     assert variant["tumour_share"] == recipe["train"]["positive_share"]
     assert variant["cosine"] == (recipe["train"]["schedule"] == "cosine")
     assert variant["normalise"] == recipe["prepare"]["normalise"]
+
+
+def test_lgg_cv_smoothing_across_slices_stays_inside_each_patient_volume():
+    lgg_cv_score = _load("lgg_cv_score")  # noqa: F841  (lgg_cv_smooth imports it)
+    smooth = _load("lgg_cv_smooth")
+    prob = np.zeros((5, 2, 2), np.float32)
+    prob[2] = 1.0  # the last slice of patient A; patient B's first slice follows it
+    cases = np.array(["A", "A", "A", "B", "B"])
+    out = smooth.across_slices(prob, cases, 0.25)
+    assert np.allclose(out[:, 0, 0], [0.0, 0.25, 0.75, 0.0, 0.0])  # end slice repeated
+    assert np.array_equal(smooth.across_slices(prob, cases, 0.0), prob)
