@@ -15,7 +15,10 @@ components ≥ 50 px, the largest 3-D component grown to > 0.3) of the same seed
 Per seed: Dice per patient / IoU over tumour slices; then, averaged over the seeds per
 patient, Δ Dice per patient (paired t-interval over the patients) and Δ IoU over tumour slices
 (cluster-robust interval over the patients, ``report.verdict.ratio_interval`` of the per-patient
-sums of the slice IoU differences), and the Tumour rule "≥ 1 px" per seed.
+sums of the slice IoU differences), and the Tumour rule "≥ 1 px" per seed. Last, where the
+published steps lose IoU: per seed, the tumour slices by quintile of true area
+(``lgg_cv_more.by_area``), the wrong pixels on tumour slices (false / missed) and the patients
+whose largest-quintile sections are most under- or over-segmented.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
+from lgg_cv_more import by_area
 from lgg_cv_score import fmt, load, pixel_scores, rule
 from scipy import ndimage
 
@@ -103,3 +108,24 @@ def smooth(prepared: str, folders: list[str]) -> None:
             in_plane(across_slices(m, cases, w), s * np.sqrt(scale))))
     line("holes filled", lambda i, m: np.stack([ndimage.binary_fill_holes(f)
                                                 for f in base_masks[i]]))
+    by_area(table, base_masks, truth)
+    for k, found in enumerate(base_masks):
+        lost(table, found, truth, k)
+
+
+def lost(table: pd.DataFrame, found: np.ndarray, truth: np.ndarray, k: int) -> None:
+    """Wrong pixels on tumour slices, and predicted / true area of the largest fifth of the
+    tumour sections per patient (the five lowest and highest)."""
+    n = len(found)
+    area, pred = truth.reshape(n, -1).sum(1), found.reshape(n, -1).sum(1)
+    inter = (found & truth).reshape(n, -1).sum(1)
+    t = table.assign(area=area, pred=pred, inter=inter)[area > 0]
+    print(f"seed {k}: on tumour slices {int((t['pred'] - t['inter']).sum())} false and "
+          f"{int((t['area'] - t['inter']).sum())} missed pixels", flush=True)
+    big = t[t["area"] >= np.quantile(t["area"], 0.8)]
+    g = big.groupby("case_id")[["pred", "area"]].sum()
+    ratio = (g["pred"] / g["area"]).sort_values()
+    print(f"seed {k}: largest fifth of the sections, predicted / true area "
+          f"{big['pred'].sum() / big['area'].sum():.3f}; lowest "
+          + ", ".join(f"{c} {r:.2f}" for c, r in ratio.head(5).items()) + "; highest "
+          + ", ".join(f"{c} {r:.2f}" for c, r in ratio.tail(5).items()), flush=True)
