@@ -136,7 +136,8 @@ def test_the_lgg_probes_recipe_variant_has_the_strong_recipes_params() -> None:
 
 
 def test_lgg_cv_smoothing_across_slices_stays_inside_each_patient_volume():
-    lgg_cv_score = _load("lgg_cv_score")  # noqa: F841  (lgg_cv_smooth imports it)
+    for name in ("lgg_cv_score", "lgg_cv_more"):  # imported by lgg_cv_smooth
+        _load(name)
     smooth = _load("lgg_cv_smooth")
     prob = np.zeros((5, 2, 2), np.float32)
     prob[2] = 1.0  # the last slice of patient A; patient B's first slice follows it
