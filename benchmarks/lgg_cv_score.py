@@ -96,7 +96,8 @@ def pixel_scores(table: pd.DataFrame, found: np.ndarray, truth: np.ndarray) -> d
     by_case = iou.groupby(tumour["case_id"]).agg(["sum", "size"])
     return {"dice": mean_interval(pat["dice"]), "iou_t": ratio_interval(by_case["sum"],
                                                                         by_case["size"]),
-            "patients": pat.set_index("case_id")["dice"], "areas": t["pred_area"].to_numpy()}
+            "patients": pat.set_index("case_id")["dice"], "areas": t["pred_area"].to_numpy(),
+            "iou_by_case": by_case}
 
 
 def rule(areas: np.ndarray, has: np.ndarray, min_area: float) -> str:

@@ -56,18 +56,6 @@ def in_plane(prob: np.ndarray, sigma: float) -> np.ndarray:
     return ndimage.gaussian_filter(prob, sigma=(0, sigma, sigma), mode="nearest")
 
 
-def slice_iou_sums(table, found: np.ndarray, truth: np.ndarray):
-    """Per patient: the sum of the tumour slices' IoU, and their number."""
-    n = len(found)
-    inter = (found & truth).reshape(n, -1).sum(1)
-    area, pred = truth.reshape(n, -1).sum(1), found.reshape(n, -1).sum(1)
-    tumour = area > 0
-    iou = np.zeros(n)
-    iou[tumour] = inter[tumour] / (area[tumour] + pred[tumour] - inter[tumour])
-    t = table.assign(iou=iou, tumour=tumour)[tumour]
-    return t.groupby("case_id")["iou"].agg(["sum", "size"])
-
-
 def smooth(prepared: str, folders: list[str]) -> None:
     table, maps, truth, scale = load(prepared, folders, None)
     cases, size = table["case_id"].to_numpy(), round(50 * scale)
@@ -79,7 +67,7 @@ def smooth(prepared: str, folders: list[str]) -> None:
 
     base_masks = [published(m) for m in each]
     base = [pixel_scores(table, f, truth) for f in base_masks]
-    base_iou = [slice_iou_sums(table, f, truth) for f in base_masks]
+    base_iou = [b["iou_by_case"] for b in base]
     print(f"{table['case_id'].nunique()} patients, {len(each)} seed(s), {truth.shape[1]}² "
           f"grid; Δ against the published steps of the same seed(s)", flush=True)
 
@@ -88,9 +76,8 @@ def smooth(prepared: str, folders: list[str]) -> None:
         got = [pixel_scores(table, f, truth) for f in masks]
         gain = np.mean([(g["patients"] - b["patients"]).to_numpy()
                         for g, b in zip(got, base, strict=True)], axis=0)
-        sums = [slice_iou_sums(table, f, truth) for f in masks]
-        d_iou = np.mean([(s["sum"] - b["sum"]).to_numpy()
-                         for s, b in zip(sums, base_iou, strict=True)], axis=0)
+        d_iou = np.mean([(g["iou_by_case"]["sum"] - b["sum"]).to_numpy()
+                         for g, b in zip(got, base_iou, strict=True)], axis=0)
         print(f"{name}: Dice/IoU-t " + " ".join(f"{g['dice'][0]:.3f}/{g['iou_t'][0]:.3f}"
                                                 for g in got)
               + f"; Δ Dice/patient {fmt(paired_interval(gain, 0 * gain))}; Δ IoU-t "
