@@ -38,6 +38,12 @@ HALF = (0.4, 0.5, 0.6, 0.7)
 CUBE = np.ones((3, 3, 3))
 
 
+def published_mask(prob: np.ndarray, cases: np.ndarray, size: int) -> np.ndarray:
+    """The published steps' mask: components ≥ ``size`` px per slice, each case's largest 3-D
+    component grown over the connected pixels > :data:`LEVEL` (``postprocess.clean``)."""
+    return clean(prob, cases, (0.0, 1.0), size, True, LEVEL) > 0.5
+
+
 def keep(prob: np.ndarray, cases: np.ndarray, size: int, frac: float | None = None,
          peak: float | None = None) -> np.ndarray:
     """Binary mask: components ≥ ``size`` px per slice, then per case the largest 3-D
@@ -72,9 +78,6 @@ def more(prepared: str, folders: list[str]) -> None:
     def one_px(got: dict) -> str:  # the Tumour rule "≥ 1 px" (the rule counts input pixels)
         return rule(got["areas"] / scale, has, 1)
 
-    def published_mask(m: np.ndarray) -> np.ndarray:
-        return clean(m, cases, (0.0, 1.0), size, True, LEVEL) > 0.5
-
     def line(name: str, got: list[dict], ref: list[dict]) -> None:
         gain = np.mean([(g["patients"] - r["patients"]).to_numpy()
                         for g, r in zip(got, ref, strict=True)], axis=0)
@@ -83,7 +86,7 @@ def more(prepared: str, folders: list[str]) -> None:
               + f"; Δ Dice/patient {fmt(paired_interval(gain, 0 * gain))}; ≥ 1 px recall/"
               f"precision {' '.join(one_px(g) for g in got)}", flush=True)
 
-    masks = [published_mask(m) for m in each]
+    masks = [published_mask(m, cases, size) for m in each]
     base = [pixel_scores(table, found, truth) for found in masks]
     print(f"{table['case_id'].nunique()} patients, {len(folders)} seed(s), "
           f"{truth.shape[1]}² grid; Δ against the published steps of the same seed(s)")
@@ -102,7 +105,8 @@ def more(prepared: str, folders: list[str]) -> None:
         line(f"half-maximum contour, r = {r}", got, base)
     for k in range(2, len(each) + 1):
         for group in itertools.combinations(range(len(each)), k):
-            avg = pixel_scores(table, published_mask(np.mean([each[i] for i in group], axis=0)),
+            avg = pixel_scores(table, published_mask(np.mean([each[i] for i in group], axis=0),
+                                               cases, size),
                                truth)
             alone = np.mean([base[i]["patients"].to_numpy() for i in group], axis=0)
             gain = avg["patients"].to_numpy() - alone

@@ -27,14 +27,12 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from lgg_cv_more import by_area
+from lgg_cv_more import by_area, published_mask
 from lgg_cv_score import fmt, load, pixel_scores, rule
 from scipy import ndimage
 
-from segstudy.postprocess import clean
 from segstudy.report.verdict import paired_interval, ratio_interval
 
-LEVEL = 0.3  # the strong recipe's hysteresis
 Z_WEIGHTS = (0.1, 0.2, 0.25, 1 / 3)
 SIGMAS = (0.5, 1.0, 1.5)
 
@@ -63,7 +61,7 @@ def smooth(prepared: str, folders: list[str]) -> None:
     each = maps.get("seeds", [maps["tta"]])
 
     def published(m: np.ndarray) -> np.ndarray:
-        return clean(m, cases, (0.0, 1.0), size, True, LEVEL) > 0.5
+        return published_mask(m, cases, size)
 
     base_masks = [published(m) for m in each]
     base = [pixel_scores(table, f, truth) for f in base_masks]
