@@ -136,7 +136,8 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
     lr = (keras.optimizers.schedules.CosineDecay(0.0, steps, warmup_target=cfg["lr"],
                                                  warmup_steps=len(batches))
           if cfg["cosine"] else cfg["lr"])
-    model = build_unet(in_channels=data.channels, base_filters=cfg["base_filters"], **MODEL)
+    model = build_unet(in_channels=data.channels, base_filters=cfg["base_filters"],
+                       **{**MODEL, **cfg["model"]})
     optimizer = keras.optimizers.Adam(lr, use_ema=cfg["ema"] is not None,
                                       ema_momentum=cfg["ema"] or 0.99)
     if cfg["ema"] is not None:

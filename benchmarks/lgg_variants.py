@@ -54,6 +54,9 @@ VARIANTS = {  # name: what differs from the paper protocol (base 16, MSE, Adam 3
     # the strong recipe with twice or half its peak learning rate (warm-up epoch, cosine to 0)
     "per_image_lr2e3": {**STRONG, "lr": 2e-3},
     "per_image_lr5e4": {**STRONG, "lr": 5e-4},
+    # the recipe (5e-4) with one more pooling level: a 5² bridge at 160², twice the field of
+    # view, for the large sections it under-draws (docs/2026-12-06-map-smoothing.md)
+    "lr5e4_depth5": {**STRONG, "lr": 5e-4, "model": {"depth": 5}},
 }
 BASE = {"loss": "mse", "lr": 3e-4, "cosine": False, "tumour_share": None, "base_filters": 16,
         "batch": 16, "normalise": None,  # normalise None = the prepared folder's norm.json
@@ -62,7 +65,8 @@ BASE = {"loss": "mse", "lr": 3e-4, "cosine": False, "tumour_share": None, "base_
         "intensity": None,  # half-width of the per-channel scale/shift jitter; None = none
         "context": 0,  # neighbouring slices a side as extra channels
         "channel_drop": None,  # probability that a training slice loses one channel
-        "train_patients": None}  # share of the training patients kept (None = all)
+        "train_patients": None,  # share of the training patients kept (None = all)
+        "model": {}}  # what differs from MODEL
 MODEL = {"depth": 4, "convs_per_block": 2, "batchnorm": True, "head": "conv_bn_lrelu",
          "dropout": 0.0, "leaky_alpha": 0.01, "output_activation": "sigmoid"}
 AUGMENT = {"flip": True, "rot90": False, "elastic": False, "affine": True,
