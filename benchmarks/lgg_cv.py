@@ -19,12 +19,15 @@ recall / precision frontier on them.
         --dir /tmp/cv [/tmp/cv43 ...]
     PYTHONPATH=src python benchmarks/lgg_cv.py smooth --prepared data/prepared/lgg-strong \
         --dir /tmp/cv [/tmp/cv43 ...]
+    PYTHONPATH=src python benchmarks/lgg_cv.py pair --prepared data/prepared/lgg-strong \
+        --dir /tmp/cv_new [/tmp/cv_new43 ...] --against /tmp/cv [/tmp/cv43 ...]
 
 Several ``--dir`` (the same folds, other training seeds) score the seeds' average and each
 seed alone against it. ``resize`` compares post-processing before and after ``predict``'s
 resize to the scans' size (``lgg_cv_resize.py``); ``more`` keeps more 3-D components and
 averages seeds (``lgg_cv_more.py``); ``smooth`` smooths the map across slices or in plane and
-fills holes (``lgg_cv_smooth.py``).
+fills holes (``lgg_cv_smooth.py``); ``pair`` compares two recipes' runs under the published
+steps, paired over (seed, patient) (``lgg_cv_pair.py``).
 
 ``run`` resumes: a fold whose maps exist is skipped.
 """
@@ -79,12 +82,15 @@ def main() -> None:
     z = sub.add_parser("resize")
     m = sub.add_parser("more")
     h = sub.add_parser("smooth")
-    for p in (r, s, z, m, h):
+    c = sub.add_parser("pair")
+    for p in (r, s, z, m, h, c):
         p.add_argument("--prepared", required=True)
     r.add_argument("--dir", required=True)
-    for p in (s, z, m, h):
+    for p in (s, z, m, h, c):
         p.add_argument("--dir", required=True, nargs="+",
                        help="one run's folder, or several (other seeds, same folds): averaged")
+    c.add_argument("--against", required=True, nargs="+",
+                   help="the other recipe's run folders, one per --dir, same seed order")
     r.add_argument("--folds", type=int, default=5)
     r.add_argument("--epochs", type=int, default=8)
     r.add_argument("--seed", type=int, default=42)
@@ -104,6 +110,10 @@ def main() -> None:
         from lgg_cv_more import more
 
         more(a.prepared, a.dir)
+    elif a.cmd == "pair":
+        from lgg_cv_pair import pair
+
+        pair(a.prepared, a.dir, a.against)
     elif a.cmd == "smooth":
         from lgg_cv_smooth import smooth
 

@@ -145,3 +145,11 @@ def test_lgg_cv_smoothing_across_slices_stays_inside_each_patient_volume():
     out = smooth.across_slices(prob, cases, 0.25)
     assert np.allclose(out[:, 0, 0], [0.0, 0.25, 0.75, 0.0, 0.0])  # end slice repeated
     assert np.array_equal(smooth.across_slices(prob, cases, 0.0), prob)
+
+
+def test_lgg_cv_pair_refuses_unequal_numbers_of_seed_folders():
+    for name in ("lgg_cv_score", "lgg_cv_more"):  # imported by lgg_cv_pair
+        _load(name)
+    pair = _load("lgg_cv_pair")
+    with pytest.raises(SystemExit, match="one per seed on each side"):
+        pair.pair("unused", ["a", "b"], ["c"])

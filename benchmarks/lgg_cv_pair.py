@@ -1,0 +1,47 @@
+"""``lgg_cv.py pair``: two recipes' cross-validations compared under the published steps (flip
+averaging, components ≥ 50 px, the largest 3-D component grown to > 0.3: what ``predict``
+ships), not on the bare flip-averaged map that ``lgg_probe_pair.py`` pairs.
+
+``--dir`` and ``--against`` each name one ``lgg_cv.py run`` folder per seed, in the same seed
+order (the same folds: every non-test patient scored once per seed). Per seed: Dice per
+patient and IoU over tumour slices (IoU-t) of each side. Pooled over (seed, patient): the mean
+difference of Dice per patient and of each patient's mean IoU over its tumour slices, with
+95 % t-intervals (``paired_interval``; a patient counted once per seed).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from lgg_cv_more import published_mask
+from lgg_cv_score import fmt, load, pixel_scores
+
+from segstudy.report.verdict import paired_interval
+
+
+def published(prepared: str, folder: str) -> tuple[list[str], dict]:
+    """One run folder's out-of-fold scores under the published steps, and its slice ids."""
+    table, maps, truth, scale = load(prepared, [folder], None)
+    cases = table["case_id"].to_numpy()
+    got = pixel_scores(table, published_mask(maps["tta"], cases, round(50 * scale)), truth)
+    return list(table["sample_id"]), got
+
+
+def pair(prepared: str, folders: list[str], against: list[str]) -> None:
+    if len(folders) != len(against):
+        raise SystemExit(f"--dir names {len(folders)} folder(s), --against {len(against)}: "
+                         "one per seed on each side, in the same order")
+    dice, iou = [], []
+    for a_dir, b_dir in zip(folders, against, strict=True):
+        (ids_a, a), (ids_b, b) = published(prepared, a_dir), published(prepared, b_dir)
+        if ids_a != ids_b:
+            raise SystemExit(f"{a_dir} and {b_dir} hold other patients; same --folds only")
+        ia = a["iou_by_case"]["sum"] / a["iou_by_case"]["size"]
+        ib = b["iou_by_case"]["sum"] / b["iou_by_case"]["size"]
+        dice.append((a["patients"] - b["patients"].reindex(a["patients"].index)).to_numpy())
+        iou.append((ia - ib.reindex(ia.index)).to_numpy())
+        print(f"{a_dir} vs {b_dir}: Dice/patient {a['dice'][0]:.3f} vs {b['dice'][0]:.3f}, "
+              f"IoU-t {a['iou_t'][0]:.3f} vs {b['iou_t'][0]:.3f}", flush=True)
+    d, i = np.concatenate(dice), np.concatenate(iou)
+    print(f"published steps, {len(d)} (seed, patient) pairs: Δ Dice/patient "
+          f"{fmt(paired_interval(d, 0 * d))}; Δ mean IoU over a patient's tumour slices "
+          f"{fmt(paired_interval(i, 0 * i))} ({len(i)} pairs with tumour)")
