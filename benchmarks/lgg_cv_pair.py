@@ -18,25 +18,19 @@ from lgg_cv_score import fmt, load, pixel_scores
 from segstudy.report.verdict import paired_interval
 
 
-def published(prepared: str, folder: str) -> tuple[list[str], dict]:
-    """One run folder's out-of-fold scores under the published steps, and its slice ids."""
-    table, maps, truth, scale = load(prepared, [folder], None)
-    cases = table["case_id"].to_numpy()
-    got = pixel_scores(table, published_mask(maps["tta"], cases, round(50 * scale)), truth)
-    return list(table["sample_id"]), got
-
-
 def pair(prepared: str, folders: list[str], against: list[str]) -> None:
     if len(folders) != len(against):
         raise SystemExit(f"--dir names {len(folders)} folder(s), --against {len(against)}: "
                          "one per seed on each side, in the same order")
+    # one load for every folder: the slices and masks decoded once, each folder's map kept
+    # (load refuses folders whose folds hold other patients)
+    table, maps, truth, scale = load(prepared, [*folders, *against], None)
+    cases, size = table["case_id"].to_numpy(), round(50 * scale)
+    got = [pixel_scores(table, published_mask(m, cases, size), truth) for m in maps["seeds"]]
     dice, iou = [], []
-    for a_dir, b_dir in zip(folders, against, strict=True):
-        (ids_a, a), (ids_b, b) = published(prepared, a_dir), published(prepared, b_dir)
-        if ids_a != ids_b:
-            raise SystemExit(f"{a_dir} and {b_dir} hold other patients; same --folds only")
-        ia = a["iou_by_case"]["sum"] / a["iou_by_case"]["size"]
-        ib = b["iou_by_case"]["sum"] / b["iou_by_case"]["size"]
+    for k, (a_dir, b_dir) in enumerate(zip(folders, against, strict=True)):
+        a, b = got[k], got[len(folders) + k]
+        ia, ib = (x["iou_by_case"]["sum"] / x["iou_by_case"]["size"] for x in (a, b))
         dice.append((a["patients"] - b["patients"].reindex(a["patients"].index)).to_numpy())
         iou.append((ia - ib.reindex(ia.index)).to_numpy())
         print(f"{a_dir} vs {b_dir}: Dice/patient {a['dice'][0]:.3f} vs {b['dice'][0]:.3f}, "
