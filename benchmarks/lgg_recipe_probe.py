@@ -70,6 +70,7 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
     import keras
     from probe_batches import (
         bce_batch_dice,
+        bce_lovasz,
         bce_soft_iou,
         bce_tversky,
         channel_dropped,
@@ -145,7 +146,7 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
         # epoch, so keep the raw weights training and swap the averages in to score them
         optimizer.finalize_variable_values = lambda var_list: None
     probe_losses = {"bce_batch_dice": bce_batch_dice, "bce_soft_iou": bce_soft_iou,
-                    "bce_tversky": bce_tversky}
+                    "bce_tversky": bce_tversky, "bce_lovasz": bce_lovasz}
     loss = (probe_losses[cfg["loss"]](rng) if cfg["loss"] in probe_losses
             else make_loss(cfg["loss"], rng))
     model.compile(optimizer, loss=loss)

@@ -57,6 +57,9 @@ VARIANTS = {  # name: what differs from the paper protocol (base 16, MSE, Adam 3
     # the recipe (5e-4) with one more pooling level: a 5² bridge at 160², twice the field of
     # view, for the large sections it under-draws (docs/2026-12-06-map-smoothing.md)
     "lr5e4_depth5": {**STRONG, "lr": 5e-4, "model": {"depth": 5}},
+    # the recipe (5e-4) with BCE + the Lovász IoU loss on tumour slices instead of BCE + soft
+    # Dice on every slice: aimed at the IoU over tumour slices, the bar it misses
+    "lr5e4_lovasz": {**STRONG, "lr": 5e-4, "loss": "bce_lovasz"},
 }
 BASE = {"loss": "mse", "lr": 3e-4, "cosine": False, "tumour_share": None, "base_filters": 16,
         "batch": 16, "normalise": None,  # normalise None = the prepared folder's norm.json

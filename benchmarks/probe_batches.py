@@ -1,7 +1,7 @@
 """Training-batch wrappers, an EMA swap and a loss for ``lgg_recipe_probe.py`` (probe
 ingredients that are not recipe params): intensity jitter, channel dropout, exchanging Adam's
-moving averages with the trained weights, and two losses: BCE + a Dice over the whole batch,
-BCE + a per-sample soft IoU."""
+moving averages with the trained weights, and the probe losses: BCE + a Dice over the whole
+batch, + a per-sample soft IoU, + a Tversky loss, + a Lovász IoU loss on tumour slices."""
 
 from __future__ import annotations
 
@@ -102,4 +102,44 @@ def bce_tversky(mask_range: tuple[float, float], alpha: float = 0.3, beta: float
                                                            + _SMOOTH)
 
     loss.__name__ = "bce_tversky"
+    return loss
+
+
+def lovasz_iou(y_true, q):
+    """Per sample, the Lovász extension of 1 − IoU of the foreground (Berman et al. 2018,
+    arXiv:1705.08790, the binary case of their Lovász-softmax on probabilities): the pixel
+    errors |t − q| sorted in decreasing order, weighted by the growth of 1 − IoU as each
+    pixel in that order is counted wrong. Exactly 1 − IoU where ``q`` is a binary mask (the
+    extension is tight on the vertices of the cube), and convex in ``q``. A sample with no
+    foreground scores 0 (the "present classes" rule): empty slices are left to the BCE.
+    ``y_true`` and ``q`` in [0, 1], shape (batch, …)."""
+    from keras import ops
+
+    n = int(np.prod(q.shape[1:]))
+    t, q = ops.reshape(ops.cast(y_true, "float32"), (-1, n)), ops.reshape(q, (-1, n))
+    errors = ops.abs(t - q)
+    order = ops.flip(ops.argsort(ops.stop_gradient(errors), axis=-1), axis=-1)
+    errors, t = ops.take_along_axis(errors, order, axis=-1), ops.take_along_axis(t, order, axis=-1)
+    gts = ops.sum(t, axis=-1, keepdims=True)
+    # 1 − IoU once the first k pixels of the order are counted wrong (union ≥ 1 throughout)
+    jaccard = 1 - (gts - ops.cumsum(t, axis=-1)) / (gts + ops.cumsum(1 - t, axis=-1))
+    grad = ops.concatenate([jaccard[:, :1], jaccard[:, 1:] - jaccard[:, :-1]], axis=-1)
+    present = ops.cast(gts[:, 0] > 0, "float32")
+    return present * ops.sum(errors * ops.stop_gradient(grad), axis=-1)
+
+
+def bce_lovasz(mask_range: tuple[float, float]):
+    """BCE + the Lovász IoU loss (``lovasz_iou``) instead of the recipe's soft Dice: a convex
+    surrogate of exactly what issue 39's IoU-t scores, the IoU of each tumour slice, while the
+    BCE alone keeps the empty slices empty (the recipe's +1-smoothed Dice there pushes every
+    pixel to zero)."""
+    from segstudy.training.losses import _unit, make_loss, split_weight
+
+    bce = make_loss("bce", mask_range)
+
+    def loss(y_true, y_pred):
+        t, q = _unit(split_weight(y_true)[0], mask_range), _unit(y_pred, mask_range)
+        return bce(y_true, y_pred) + lovasz_iou(t, q)
+
+    loss.__name__ = "bce_lovasz"
     return loss
