@@ -16,7 +16,9 @@ same seed, Dice per patient paired over the patients and averaged over the seeds
 Each line also gives the Tumour rule "≥ 1 px" (slice recall / precision) per seed. Last,
 where the IoU over tumour slices goes under the published steps: the tumour slices in
 quintiles of their true area, per seed: mean IoU, the share missed (empty mask) and predicted
-over true area.
+over true area; then the largest fifth per patient (the five missing the most pixels) and its
+predicted over true area without the three worst: is the under-drawing general or a few
+patients'?
 """
 
 from __future__ import annotations
@@ -127,7 +129,8 @@ def by_area(table: pd.DataFrame, masks: list[np.ndarray], truth: np.ndarray) -> 
         pred = found.reshape(n, -1).sum(1)[has]
         inter = (found & truth).reshape(n, -1).sum(1)[has]
         d = pd.DataFrame({"q": quintile, "area": area[has], "pred": pred,
-                          "iou": inter / (area[has] + pred - inter)})
+                          "iou": inter / (area[has] + pred - inter),
+                          "case": table["case_id"].to_numpy()[has]})
         g = d.groupby("q").agg(slices=("iou", "size"), median_area=("area", "median"),
                                iou=("iou", "mean"), missed=("pred", lambda x: (x == 0).mean()),
                                pred=("pred", "sum"), true=("area", "sum"))
@@ -136,3 +139,17 @@ def by_area(table: pd.DataFrame, masks: list[np.ndarray], truth: np.ndarray) -> 
         print(f"seed {k}: IoU over tumour slices {d['iou'].mean():.3f}, missed "
               f"{(d['pred'] == 0).mean():.3f}, IoU of the found {found_iou:.3f}"
               f"; by true-area quintile:\n{g.round(3).to_string()}", flush=True)
+        largest(d[d["q"] == d["q"].max()])
+
+
+def largest(d: pd.DataFrame, worst: int = 3) -> None:
+    """The largest fifth of tumour sections per patient: where its missing pixels are."""
+    g = d.groupby("case").agg(slices=("iou", "size"), iou=("iou", "mean"), pred=("pred", "sum"),
+                              true=("area", "sum"))
+    g["pred_over_true"] = g["pred"] / g["true"]
+    g = g.assign(missing=g["true"] - g["pred"]).sort_values("missing", ascending=False)
+    rest = d[~d["case"].isin(g.index[:worst])]
+    print(f"  largest fifth: {len(d)} slices of {len(g)} patients, predicted over true "
+          f"{d['pred'].sum() / d['area'].sum():.3f}; without the {worst} patients missing the "
+          f"most pixels {rest['pred'].sum() / rest['area'].sum():.3f}; those missing the most:\n"
+          f"{g.head(5).round(3).to_string()}", flush=True)
