@@ -153,3 +153,15 @@ def test_lgg_cv_pair_refuses_unequal_numbers_of_seed_folders():
     pair = _load("lgg_cv_pair")
     with pytest.raises(SystemExit, match="one per seed on each side"):
         pair.pair("unused", ["a", "b"], ["c"])
+
+
+def test_lgg_cv_more_names_the_patients_whose_large_sections_are_under_drawn(capsys):
+    _load("lgg_cv_score")
+    more = _load("lgg_cv_more")
+    d = pd.DataFrame({"case": ["A", "A", "B", "C", "D"], "area": [100, 100, 100, 100, 100],
+                      "pred": [10, 20, 90, 100, 100], "iou": [0.1, 0.2, 0.9, 1.0, 1.0]})
+    more.largest(d, worst=1)
+    out = capsys.readouterr().out
+    assert "predicted over true 0.640" in out  # 320 / 500
+    assert "without the 1 patients missing the most pixels 0.967" in out  # 290 / 300
+    assert out.splitlines()[3].startswith("A ")  # A misses 170 px: first of the table
