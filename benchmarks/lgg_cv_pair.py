@@ -3,13 +3,17 @@ averaging, components ≥ 50 px, the largest 3-D component grown to > 0.3: what 
 ships), not on the bare flip-averaged map that ``lgg_probe_pair.py`` pairs.
 
 ``--dir`` and ``--against`` each name one ``lgg_cv.py run`` folder per seed, in the same seed
-order (the same folds: every non-test patient scored once per seed). Per seed: Dice per
+order (the same folds: every non-test patient scored once per seed; the seed each folder's
+``cv.jsonl`` records is checked). Per seed: Dice per
 patient and IoU over tumour slices (IoU-t) of each side. Pooled over (seed, patient): the mean
 difference of Dice per patient and of each patient's mean IoU over its tumour slices, with
 95 % t-intervals (``paired_interval``; a patient counted once per seed).
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import numpy as np
 from lgg_cv_more import published_mask
@@ -18,10 +22,24 @@ from lgg_cv_score import fmt, load, pixel_scores
 from segstudy.report.verdict import paired_interval
 
 
+def seed_of(folder: str) -> int | None:
+    """The seed a run folder's ``cv.jsonl`` records (None: no record, or several seeds)."""
+    path = Path(folder) / "cv.jsonl"
+    if not path.is_file():
+        return None
+    seeds = {json.loads(line).get("seed") for line in path.read_text().splitlines() if line}
+    return seeds.pop() if len(seeds) == 1 else None
+
+
 def pair(prepared: str, folders: list[str], against: list[str]) -> None:
     if len(folders) != len(against):
         raise SystemExit(f"--dir names {len(folders)} folder(s), --against {len(against)}: "
                          "one per seed on each side, in the same order")
+    for a, b in zip(folders, against, strict=True):
+        sa, sb = seed_of(a), seed_of(b)
+        if None not in (sa, sb) and sa != sb:
+            raise SystemExit(f"{a} ran seed {sa}, {b} seed {sb}: give --dir and --against "
+                             "in the same seed order")
     # one load for every folder: the slices and masks decoded once, each folder's map kept
     # (load refuses folders whose folds hold other patients)
     table, maps, truth, scale = load(prepared, [*folders, *against], None)

@@ -165,3 +165,17 @@ def test_lgg_cv_more_names_the_patients_whose_large_sections_are_under_drawn(cap
     assert "predicted over true 0.640" in out  # 320 / 500
     assert "without the 1 patients missing the most pixels 0.967" in out  # 290 / 300
     assert out.splitlines()[3].startswith("A ")  # A misses 170 px: first of the table
+
+
+def test_lgg_cv_pair_refuses_folders_of_different_seeds_side_by_side(tmp_path):
+    for name in ("lgg_cv_score", "lgg_cv_more"):
+        _load(name)
+    pair = _load("lgg_cv_pair")
+    for name, seed in (("a42", 42), ("b43", 43)):
+        (tmp_path / name).mkdir()
+        rows = [{"kind": "epoch", "seed": seed}, {"kind": "final", "seed": seed}]
+        (tmp_path / name / "cv.jsonl").write_text("\n".join(map(json.dumps, rows)) + "\n")
+    assert pair.seed_of(str(tmp_path / "a42")) == 42
+    assert pair.seed_of(str(tmp_path / "none")) is None
+    with pytest.raises(SystemExit, match="same seed order"):
+        pair.pair("unused", [str(tmp_path / "a42")], [str(tmp_path / "b43")])
