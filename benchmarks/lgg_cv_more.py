@@ -142,8 +142,9 @@ def by_area(table: pd.DataFrame, masks: list[np.ndarray], truth: np.ndarray) -> 
         largest(d[d["q"] == d["q"].max()])
 
 
-def largest(d: pd.DataFrame, worst: int = 3) -> None:
-    """The largest fifth of tumour sections per patient: where its missing pixels are."""
+def largest(d: pd.DataFrame, worst: int = 3) -> pd.DataFrame:
+    """The largest fifth of tumour sections per patient: where its missing pixels are
+    (printed; returned, the patient missing the most first)."""
     g = d.groupby("case").agg(slices=("iou", "size"), iou=("iou", "mean"), pred=("pred", "sum"),
                               true=("area", "sum"))
     g["pred_over_true"] = g["pred"] / g["true"]
@@ -153,3 +154,4 @@ def largest(d: pd.DataFrame, worst: int = 3) -> None:
           f"{d['pred'].sum() / d['area'].sum():.3f}; without the {worst} patients missing the "
           f"most pixels {rest['pred'].sum() / rest['area'].sum():.3f}; those missing the most:\n"
           f"{g.head(5).round(3).to_string()}", flush=True)
+    return g

@@ -12,22 +12,16 @@ difference of Dice per patient and of each patient's mean IoU over its tumour sl
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 from lgg_cv_more import published_mask
-from lgg_cv_score import fmt, load, pixel_scores
+from lgg_cv_score import finals, fmt, load, pixel_scores
 
 from segstudy.report.verdict import paired_interval
 
 
 def seed_of(folder: str) -> int | None:
-    """The seed a run folder's ``cv.jsonl`` records (None: no record, or several seeds)."""
-    path = Path(folder) / "cv.jsonl"
-    if not path.is_file():
-        return None
-    seeds = {json.loads(line).get("seed") for line in path.read_text().splitlines() if line}
+    """The seed of a run folder's folds (None: no fold recorded, or several seeds)."""
+    seeds = {r["seed"] for r in finals(folder)}
     return seeds.pop() if len(seeds) == 1 else None
 
 

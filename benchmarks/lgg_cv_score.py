@@ -131,7 +131,7 @@ def score(prepared: str, folders: list[str], reference: str | None) -> None:
             print(f"out-of-fold Dice per patient of the recipe's {name} patients ({len(d)}): "
                   f"{fmt(mean_interval(d))}")
     for folder in folders:
-        curves(Path(folder) / "cv.jsonl")
+        curves(folder)
     low = best["patients"].sort_values().head(8)
     print("lowest Dice per patient:", ", ".join(f"{c} {d:.3f}" for c, d in low.items()))
     base, big = (seeds(table, maps["seeds"], truth, scale, folders, best) if len(folders) > 1
@@ -218,13 +218,21 @@ def frontier(table: pd.DataFrame, maps: dict, has: np.ndarray, scale: float) -> 
                   "  ".join(cells))
 
 
-def curves(path: Path) -> None:
+def finals(folder: str | Path) -> list[dict]:
+    """A run folder's ``final`` records (one per fold done) from its ``cv.jsonl``; none
+    where the file is missing."""
+    path = Path(folder) / "cv.jsonl"
+    if not path.is_file():
+        return []
+    return [r for r in map(json.loads, path.open()) if r["kind"] == "final"]
+
+
+def curves(folder: str | Path) -> None:
     """Each fold's val Dice per patient by epoch (raw maps), and what choosing the best epoch
     on the held-out patients would have added to the last epoch's score: the optimism of a
     val score that also chose the epoch."""
-    finals = [r for r in map(json.loads, path.open()) if r["kind"] == "final"]
     gains = []
-    for r in sorted(finals, key=lambda r: r["split"]):
+    for r in sorted(finals(folder), key=lambda r: r["split"]):
         dice = [h["dice_per_patient"] for h in r["history"]]
         gains.append(max(dice) - dice[-1])
         print(f"{r['split']}: Dice/patient by epoch {' '.join(f'{d:.3f}' for d in dice)} "

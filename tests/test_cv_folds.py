@@ -160,8 +160,9 @@ def test_lgg_cv_more_names_the_patients_whose_large_sections_are_under_drawn(cap
     more = _load("lgg_cv_more")
     d = pd.DataFrame({"case": ["A", "A", "B", "C", "D"], "area": [100, 100, 100, 100, 100],
                       "pred": [10, 20, 90, 100, 100], "iou": [0.1, 0.2, 0.9, 1.0, 1.0]})
-    more.largest(d, worst=1)
+    table = more.largest(d, worst=1)
     out = capsys.readouterr().out
+    assert list(table.index[:2]) == ["A", "B"] and table.loc["A", "missing"] == 170
     assert "predicted over true 0.640" in out  # 320 / 500
     assert "without the 1 patients missing the most pixels 0.967" in out  # 290 / 300
     assert out.splitlines()[3].startswith("A ")  # A misses 170 px: first of the table
