@@ -64,6 +64,17 @@ def scores(table, prob: np.ndarray, truth: np.ndarray, min_component: int = 0,
             "per_patient": dict(zip(pat["case_id"], pat["dice"].round(3), strict=True))}
 
 
+def fine_tune_from(finetune: dict | None, epochs: int) -> int | None:
+    """The 0-based epoch from which a variant's ``finetune`` loss replaces its loss (its last
+    ``finetune["epochs"]`` epochs), or None without one."""
+    if not finetune:
+        return None
+    k = int(finetune["epochs"])
+    if not 0 < k < epochs:
+        raise SystemExit(f"finetune epochs {k}: choose 0 < k < --epochs ({epochs})")
+    return epochs - k
+
+
 def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out: str,
             precision: str = "auto", split: str = "random", score_at: str | None = None,
             select: str = "best", save_maps: str | None = None) -> dict:
@@ -147,13 +158,18 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
         optimizer.finalize_variable_values = lambda var_list: None
     probe_losses = {"bce_batch_dice": bce_batch_dice, "bce_soft_iou": bce_soft_iou,
                     "bce_tversky": bce_tversky, "bce_lovasz": bce_lovasz}
-    loss = (probe_losses[cfg["loss"]](rng) if cfg["loss"] in probe_losses
-            else make_loss(cfg["loss"], rng))
-    model.compile(optimizer, loss=loss)
+
+    def loss_of(name: str):
+        return probe_losses[name](rng) if name in probe_losses else make_loss(name, rng)
+
+    model.compile(optimizer, loss=loss_of(cfg["loss"]))
+    switch = fine_tune_from(cfg["finetune"], epochs)
     val_x = np.asarray(data.images[val])
     history, best, best_weights = [], -1.0, None
     t0 = time.time()
     for epoch in range(epochs):
+        if epoch == switch:  # the same optimizer: its moments and the schedule go on
+            model.compile(optimizer, loss=loss_of(cfg["finetune"]["loss"]))
         fit = model.fit(batches, epochs=epoch + 1, initial_epoch=epoch, verbose=0)
         if cfg["ema"] is not None:
             swap_ema(optimizer)  # the averages in: scored, and kept if best

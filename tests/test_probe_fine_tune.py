@@ -1,0 +1,65 @@
+"""benchmarks/lgg_recipe_probe.py: a variant's fine-tuning loss takes over its last epochs."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCH = Path(__file__).parents[1] / "benchmarks"
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+lgg_variants = _load("lgg_variants")  # before the probe, which imports it
+probe = _load("lgg_recipe_probe")
+
+
+def test_a_fine_tune_loss_takes_over_the_last_k_epochs() -> None:
+    assert probe.fine_tune_from(None, 8) is None
+    assert probe.fine_tune_from({"loss": "bce_lovasz", "epochs": 3}, 8) == 5
+    for k in (0, 8):
+        with pytest.raises(SystemExit, match="finetune epochs"):
+            probe.fine_tune_from({"loss": "bce_lovasz", "epochs": k}, 8)
+
+
+def test_every_fine_tune_variant_names_a_loss_the_probe_knows() -> None:
+    from segstudy.training.losses import make_loss
+
+    probe_batches = _load("probe_batches")
+    tuned = {n: c["finetune"]["loss"] for n, c in lgg_variants.VARIANTS.items()
+             if c.get("finetune")}
+    assert tuned  # the fine-tuning variants under test exist
+    for name, loss in tuned.items():
+        known = callable(getattr(probe_batches, loss, None)) or make_loss(loss, (0.0, 1.0))
+        assert known, name
+
+
+def test_recompiling_with_the_same_optimizer_keeps_its_steps_and_changes_the_loss() -> None:
+    """What the probe's switch relies on: the schedule and Adam's moments go on."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="sigmoid")])
+    optimizer = keras.optimizers.Adam(1e-2)
+    x = np.random.default_rng(0).random((8, 4)).astype(np.float32)
+    y = (x[:, :1] > 0.5).astype(np.float32)
+    model.compile(optimizer, loss="mse")
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0)
+    moments = [np.array(v) for v in optimizer.variables]
+    model.compile(optimizer, loss="binary_crossentropy")
+    assert int(optimizer.iterations) == 2
+    assert all(np.array_equal(a, np.array(b)) for a, b in zip(moments, optimizer.variables,
+                                                                strict=True))
+    loss = model.fit(x, y, batch_size=8, epochs=1, verbose=0).history["loss"][-1]
+    assert int(optimizer.iterations) == 3
+    expected = float(keras.losses.binary_crossentropy(y, model.predict(x, verbose=0)).numpy()
+                     .mean())
+    assert loss == pytest.approx(expected, abs=0.05)  # one step's change, not the MSE's value
