@@ -7,7 +7,7 @@ and the small-component sizes scored at the best epoch (``MIN_COMPONENT``). One 
 # 1e-3): the probes' variants change one key of it
 STRONG = {"loss": "bce_dice", "lr": 1e-3, "cosine": True, "tumour_share": 0.5,
           "normalise": "per_image"}
-RECIPE = "per_image_lr5e4"  # the variant that is params.yaml's recipes.strong.lgg (a test checks)
+RECIPE = "bce_dice_per_image"  # params.yaml's recipes.strong.lgg (a test checks)
 VARIANTS = {  # name: what differs from the paper protocol (base 16, MSE, Adam 3e-4 constant)
     "paper": {},
     "mse_cosine_sampled": {"lr": 1e-3, "cosine": True, "tumour_share": 0.5},
