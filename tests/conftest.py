@@ -22,6 +22,19 @@ TINY_D = {"base_filters": 4, "depth": 2, "convs_per_block": 1, "batchnorm": Fals
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
+def load_benchmark(name: str):
+    """``benchmarks/<name>.py`` imported as module ``name`` (the probes import each other by
+    their bare names, as ``PYTHONPATH=benchmarks`` would let them)."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def write_isbi(folder: Path, n: int = 30, size: int = 512, seed: int = 0) -> Path:
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,5 @@
 """benchmarks/lgg_cv.py and benchmarks/isbi_cv.py: the folds of the cross-validations."""
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -9,16 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-BENCH = Path(__file__).parents[1] / "benchmarks"
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
+from tests.conftest import load_benchmark as _load
 
 lgg_variants = _load("lgg_variants")  # before lgg_cv, which imports it
 lgg_cv, isbi_cv = _load("lgg_cv"), _load("isbi_cv")

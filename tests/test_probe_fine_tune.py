@@ -1,22 +1,9 @@
 """benchmarks/lgg_recipe_probe.py: a variant's fine-tuning loss takes over its last epochs."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-BENCH = Path(__file__).parents[1] / "benchmarks"
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
+from tests.conftest import load_benchmark as _load
 
 lgg_variants = _load("lgg_variants")  # before the probe, which imports it
 probe = _load("lgg_recipe_probe")
