@@ -97,6 +97,7 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
     from segstudy.training.losses import make_loss
 
     cfg = {**BASE, **VARIANTS[variant]}
+    switch = fine_tune_from(cfg["finetune"], epochs)  # checked before any data is read
     keras.utils.set_random_seed(seed)
     policy = resolve_precision(precision)
     keras.mixed_precision.set_global_policy(policy)
@@ -163,7 +164,6 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
         return probe_losses[name](rng) if name in probe_losses else make_loss(name, rng)
 
     model.compile(optimizer, loss=loss_of(cfg["loss"]))
-    switch = fine_tune_from(cfg["finetune"], epochs)
     val_x = np.asarray(data.images[val])
     history, best, best_weights = [], -1.0, None
     t0 = time.time()
