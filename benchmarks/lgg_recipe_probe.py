@@ -64,14 +64,33 @@ def scores(table, prob: np.ndarray, truth: np.ndarray, min_component: int = 0,
             "per_patient": dict(zip(pat["case_id"], pat["dice"].round(3), strict=True))}
 
 
+# probe_batches' losses, by the names variants give them; any other name is the losses module's
+PROBE_LOSSES = ("bce_batch_dice", "bce_soft_iou", "bce_tversky", "bce_lovasz")
+
+
+def probe_loss(name: str, mask_range: tuple[float, float]):
+    """The loss a variant names: one of ``probe_batches``' or the losses module's."""
+    import probe_batches
+
+    from segstudy.training.losses import make_loss
+
+    return (getattr(probe_batches, name)(mask_range) if name in PROBE_LOSSES
+            else make_loss(name, mask_range))
+
+
 def fine_tune_from(finetune: dict | None, epochs: int) -> int | None:
     """The 0-based epoch from which a variant's ``finetune`` loss replaces its loss (its last
     ``finetune["epochs"]`` epochs), or None without one."""
     if not finetune:
         return None
-    k = int(finetune["epochs"])
+    from segstudy.config import LOSS_NAMES
+
+    k, loss = int(finetune["epochs"]), finetune["loss"]
     if not 0 < k < epochs:
         raise SystemExit(f"finetune epochs {k}: choose 0 < k < --epochs ({epochs})")
+    if loss not in PROBE_LOSSES + tuple(LOSS_NAMES):
+        raise SystemExit(f"finetune loss {loss!r}: choose one of "
+                         f"{', '.join(PROBE_LOSSES + tuple(LOSS_NAMES))}")
     return epochs - k
 
 
@@ -79,22 +98,13 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
             precision: str = "auto", split: str = "random", score_at: str | None = None,
             select: str = "best", save_maps: str | None = None) -> dict:
     import keras
-    from probe_batches import (
-        bce_batch_dice,
-        bce_lovasz,
-        bce_soft_iou,
-        bce_tversky,
-        channel_dropped,
-        jittered,
-        swap_ema,
-    )
+    from probe_batches import channel_dropped, jittered, swap_ema
 
     from segstudy.data.batches import TrainBatches, positive_sampled
     from segstudy.data.prepared import Prepared
     from segstudy.inference import predict_masks
     from segstudy.models.unet import build_unet, mask_range
     from segstudy.precision import cpu_summary, resolve_precision
-    from segstudy.training.losses import make_loss
 
     cfg = {**BASE, **VARIANTS[variant]}
     switch = fine_tune_from(cfg["finetune"], epochs)  # checked before any data is read
@@ -157,19 +167,13 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
         # fit() ends by writing the averages into the model; this probe calls fit once per
         # epoch, so keep the raw weights training and swap the averages in to score them
         optimizer.finalize_variable_values = lambda var_list: None
-    probe_losses = {"bce_batch_dice": bce_batch_dice, "bce_soft_iou": bce_soft_iou,
-                    "bce_tversky": bce_tversky, "bce_lovasz": bce_lovasz}
-
-    def loss_of(name: str):
-        return probe_losses[name](rng) if name in probe_losses else make_loss(name, rng)
-
-    model.compile(optimizer, loss=loss_of(cfg["loss"]))
+    model.compile(optimizer, loss=probe_loss(cfg["loss"], rng))
     val_x = np.asarray(data.images[val])
     history, best, best_weights = [], -1.0, None
     t0 = time.time()
     for epoch in range(epochs):
         if epoch == switch:  # the same optimizer: its moments and the schedule go on
-            model.compile(optimizer, loss=loss_of(cfg["finetune"]["loss"]))
+            model.compile(optimizer, loss=probe_loss(cfg["finetune"]["loss"], rng))
         fit = model.fit(batches, epochs=epoch + 1, initial_epoch=epoch, verbose=0)
         if cfg["ema"] is not None:
             swap_ema(optimizer)  # the averages in: scored, and kept if best
