@@ -1,15 +1,11 @@
 """benchmarks/isbi_errors.py: where a pixel map's wrong pixels lie against the true border."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-_spec = importlib.util.spec_from_file_location(
-    "isbi_errors", Path(__file__).parents[1] / "benchmarks" / "isbi_errors.py")
-isbi_errors = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(isbi_errors)
+from tests.conftest import load_benchmark
+
+isbi_errors = load_benchmark("isbi_errors")
 
 
 def _cells() -> np.ndarray:

@@ -1,12 +1,8 @@
 """benchmarks/lock_diff.py: which outputs of a rerun match a published dvc.lock."""
 
-import importlib.util
-from pathlib import Path
+from tests.conftest import load_benchmark
 
-_spec = importlib.util.spec_from_file_location(
-    "lock_diff", Path(__file__).parents[1] / "benchmarks" / "lock_diff.py")
-lock_diff = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(lock_diff)
+lock_diff = load_benchmark("lock_diff")
 
 
 def _lock(model_md5: str, curve_md5: str, metric_md5: str | None) -> dict:

@@ -1,15 +1,11 @@
 """benchmarks/probe_batches.py: the probe-only losses behave as their formulas say."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-_spec = importlib.util.spec_from_file_location(
-    "probe_batches", Path(__file__).parents[1] / "benchmarks" / "probe_batches.py")
-probe_batches = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(probe_batches)
+from tests.conftest import load_benchmark
+
+probe_batches = load_benchmark("probe_batches")
 
 from segstudy.training.losses import make_loss  # noqa: E402
 

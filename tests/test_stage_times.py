@@ -1,12 +1,8 @@
 """benchmarks/stage_times.py: the per-stage table of a timed `make study`."""
 
-import importlib.util
-from pathlib import Path
+from tests.conftest import load_benchmark
 
-_spec = importlib.util.spec_from_file_location(
-    "stage_times", Path(__file__).parents[1] / "benchmarks" / "stage_times.py")
-stage_times = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(stage_times)
+stage_times = load_benchmark("stage_times")
 
 
 def test_each_stage_runs_until_the_next_starts_and_the_last_until_end():
