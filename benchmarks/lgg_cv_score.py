@@ -33,6 +33,9 @@ def fold_parts(folders: list[str]) -> tuple[list[Path], list[dict]]:
         raise SystemExit(f"{folders[0]}: no fold*.npz; run `lgg_cv.py run` first")
     parts = []
     for f in files:
+        for d in folders[1:]:
+            if not (Path(d) / f.name).exists():
+                raise SystemExit(f"{d}: no {f.name}, which {folders[0]} has; same folds only")
         runs = [dict(np.load(Path(d) / f.name, allow_pickle=True)) for d in folders]
         if any(list(r["sample_id"]) != list(runs[0]["sample_id"]) for r in runs):
             raise SystemExit(f"{f.name}: the folders hold other patients; same --folds only")

@@ -170,3 +170,37 @@ def test_lgg_cv_pair_refuses_folders_of_different_seeds_side_by_side(tmp_path):
     assert pair.seed_of(str(tmp_path / "none")) is None
     with pytest.raises(SystemExit, match="same seed order"):
         pair.pair("unused", [str(tmp_path / "a42")], [str(tmp_path / "b43")])
+
+
+def test_lgg_cv_score_refuses_a_seed_folder_missing_a_fold_in_one_line(tmp_path):
+    lgg_cv_score = _load("lgg_cv_score")
+    _fold_file(tmp_path / "a", ["s1", "s2"], 100)
+    (tmp_path / "b").mkdir()
+    with pytest.raises(SystemExit, match=r"b: no fold0\.npz"):
+        lgg_cv_score.fold_parts([str(tmp_path / "a"), str(tmp_path / "b")])
+
+
+def _folds(folder: Path, *ks: int) -> str:
+    folder.mkdir()
+    for k in ks:
+        (folder / f"fold{k}.npz").touch()
+    return str(folder)
+
+
+def test_lgg_cv_pair_loads_together_only_the_seeds_whose_runs_hold_the_same_folds(tmp_path):
+    for name in ("lgg_cv_score", "lgg_cv_more"):
+        _load(name)
+    pair = _load("lgg_cv_pair")
+    runs = ((42, (0, 1, 2)), (43, (0, 1, 2)), (44, (0,)))  # seed 44 stopped after fold 0
+    a = [_folds(tmp_path / f"a{s}", *ks) for s, ks in runs]
+    b = [_folds(tmp_path / f"b{s}", *ks) for s, ks in runs]
+    assert pair.fold_groups(a, b) == [[0, 1], [2]]
+
+
+def test_lgg_cv_pair_refuses_a_seed_whose_two_runs_hold_other_folds(tmp_path):
+    for name in ("lgg_cv_score", "lgg_cv_more"):
+        _load(name)
+    pair = _load("lgg_cv_pair")
+    a, b = _folds(tmp_path / "a", 0, 1), _folds(tmp_path / "b", 0)
+    with pytest.raises(SystemExit, match=r"fold0\.npz, fold1\.npz, .* fold0\.npz: pair runs over"):
+        pair.fold_groups([a], [b])
