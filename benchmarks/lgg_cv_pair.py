@@ -13,11 +13,9 @@ difference of Dice per patient and of each patient's mean IoU over its tumour sl
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from lgg_cv_more import published_mask
-from lgg_cv_score import finals, fmt, load, pixel_scores
+from lgg_cv_score import finals, fmt, fold_names, load, pixel_scores
 
 from segstudy.report.verdict import paired_interval
 
@@ -33,7 +31,7 @@ def fold_groups(folders: list[str], against: list[str]) -> list[list[int]]:
     group's maps load together; refuses a seed whose two sides hold different folds."""
     groups: dict[tuple[str, ...], list[int]] = {}
     for k, (a, b) in enumerate(zip(folders, against, strict=True)):
-        fa, fb = (tuple(sorted(f.name for f in Path(d).glob("fold*.npz"))) for d in (a, b))
+        fa, fb = fold_names(a), fold_names(b)
         if fa != fb:
             raise SystemExit(f"{a} holds {', '.join(fa) or 'no folds'}, {b} "
                              f"{', '.join(fb) or 'no folds'}: pair runs over the same folds")

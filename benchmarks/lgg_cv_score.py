@@ -24,18 +24,25 @@ LEVELS = (0.5, 0.4, 0.3, 0.2, 0.1)
 GROW_TO = (0.45, 0.4, 0.3, 0.2, 0.1)  # postprocess's hysteresis levels tried
 
 
+def fold_names(folder: str) -> tuple[str, ...]:
+    """The folds a run folder holds: its saved maps' file names, in order."""
+    return tuple(sorted(f.name for f in Path(folder).glob("fold*.npz")))
+
+
 def fold_parts(folders: list[str]) -> tuple[list[Path], list[dict]]:
     """Each fold's saved maps; with several folders (the same folds trained with other seeds)
     their maps averaged, fold by fold: the out-of-fold output of the seeds' ensemble (each
     seed's own flip-averaged map kept under ``seed_tta``)."""
-    files = sorted(Path(folders[0]).glob("fold*.npz"))
-    if not files:
+    names = fold_names(folders[0])
+    if not names:
         raise SystemExit(f"{folders[0]}: no fold*.npz; run `lgg_cv.py run` first")
+    for d in folders[1:]:
+        missing = [n for n in names if n not in fold_names(d)]
+        if missing:
+            raise SystemExit(f"{d}: no {missing[0]}, which {folders[0]} has; same folds only")
+    files = [Path(folders[0]) / n for n in names]
     parts = []
     for f in files:
-        for d in folders[1:]:
-            if not (Path(d) / f.name).exists():
-                raise SystemExit(f"{d}: no {f.name}, which {folders[0]} has; same folds only")
         runs = [dict(np.load(Path(d) / f.name, allow_pickle=True)) for d in folders]
         if any(list(r["sample_id"]) != list(runs[0]["sample_id"]) for r in runs):
             raise SystemExit(f"{f.name}: the folders hold other patients; same --folds only")

@@ -137,10 +137,14 @@ def test_lgg_cv_smoothing_across_slices_stays_inside_each_patient_volume():
     assert np.array_equal(smooth.across_slices(prob, cases, 0.0), prob)
 
 
-def test_lgg_cv_pair_refuses_unequal_numbers_of_seed_folders():
+def _lgg_cv_pair():
     for name in ("lgg_cv_score", "lgg_cv_more"):  # imported by lgg_cv_pair
         _load(name)
-    pair = _load("lgg_cv_pair")
+    return _load("lgg_cv_pair")
+
+
+def test_lgg_cv_pair_refuses_unequal_numbers_of_seed_folders():
+    pair = _lgg_cv_pair()
     with pytest.raises(SystemExit, match="one per seed on each side"):
         pair.pair("unused", ["a", "b"], ["c"])
 
@@ -159,9 +163,7 @@ def test_lgg_cv_more_names_the_patients_whose_large_sections_are_under_drawn(cap
 
 
 def test_lgg_cv_pair_refuses_folders_of_different_seeds_side_by_side(tmp_path):
-    for name in ("lgg_cv_score", "lgg_cv_more"):
-        _load(name)
-    pair = _load("lgg_cv_pair")
+    pair = _lgg_cv_pair()
     for name, seed in (("a42", 42), ("b43", 43)):
         (tmp_path / name).mkdir()
         rows = [{"kind": "epoch", "seed": seed}, {"kind": "final", "seed": seed}]
@@ -188,9 +190,7 @@ def _folds(folder: Path, *ks: int) -> str:
 
 
 def test_lgg_cv_pair_loads_together_only_the_seeds_whose_runs_hold_the_same_folds(tmp_path):
-    for name in ("lgg_cv_score", "lgg_cv_more"):
-        _load(name)
-    pair = _load("lgg_cv_pair")
+    pair = _lgg_cv_pair()
     runs = ((42, (0, 1, 2)), (43, (0, 1, 2)), (44, (0,)))  # seed 44 stopped after fold 0
     a = [_folds(tmp_path / f"a{s}", *ks) for s, ks in runs]
     b = [_folds(tmp_path / f"b{s}", *ks) for s, ks in runs]
@@ -198,9 +198,7 @@ def test_lgg_cv_pair_loads_together_only_the_seeds_whose_runs_hold_the_same_fold
 
 
 def test_lgg_cv_pair_refuses_a_seed_whose_two_runs_hold_other_folds(tmp_path):
-    for name in ("lgg_cv_score", "lgg_cv_more"):
-        _load(name)
-    pair = _load("lgg_cv_pair")
+    pair = _lgg_cv_pair()
     a, b = _folds(tmp_path / "a", 0, 1), _folds(tmp_path / "b", 0)
     with pytest.raises(SystemExit, match=r"fold0\.npz, fold1\.npz, .* fold0\.npz: pair runs over"):
         pair.fold_groups([a], [b])
