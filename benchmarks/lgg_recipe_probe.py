@@ -65,7 +65,7 @@ def scores(table, prob: np.ndarray, truth: np.ndarray, min_component: int = 0,
 
 
 # probe_batches' losses, by the names variants give them; any other name is the losses module's
-PROBE_LOSSES = ("bce_batch_dice", "bce_soft_iou", "bce_tversky", "bce_lovasz")
+PROBE_LOSSES = ("bce_batch_dice", "bce_soft_iou", "bce_tversky")
 
 
 def probe_loss(name: str, mask_range: tuple[float, float]):
@@ -80,18 +80,20 @@ def probe_loss(name: str, mask_range: tuple[float, float]):
 
 def fine_tune_from(finetune: dict | None, epochs: int) -> int | None:
     """The 0-based epoch from which a variant's ``finetune`` loss replaces its loss (its last
-    ``finetune["epochs"]`` epochs), or None without one."""
+    ``finetune["epochs"]`` epochs; 0 = none), the pipeline's rule (``segstudy.config``)."""
     if not finetune:
         return None
-    from segstudy.config import LOSS_NAMES
+    from segstudy import SegstudyError
+    from segstudy.config import LOSS_NAMES, fine_tune_start
 
-    k, loss = int(finetune["epochs"]), finetune["loss"]
-    if not 0 < k < epochs:
-        raise SystemExit(f"finetune epochs {k}: choose 0 < k < --epochs ({epochs})")
-    if loss not in PROBE_LOSSES + tuple(LOSS_NAMES):
-        raise SystemExit(f"finetune loss {loss!r}: choose one of "
+    if finetune["loss"] not in PROBE_LOSSES + tuple(LOSS_NAMES):
+        raise SystemExit(f"finetune loss {finetune['loss']!r}: choose one of "
                          f"{', '.join(PROBE_LOSSES + tuple(LOSS_NAMES))}")
-    return epochs - k
+    try:
+        return fine_tune_start({"loss": "the variant's loss", "epochs": epochs,
+                                "finetune": finetune}, "variant")
+    except SegstudyError as err:
+        raise SystemExit(str(err)) from None
 
 
 def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out: str,

@@ -61,6 +61,12 @@ def test_make_quicks_overrides_pass(params):
      "recipes.strong.lgg.postprocess: expected one of none, choose"),
     ("recipes.strong.isbi2012.postprocess", {"mode": "choose", "largest_3d": True},
      "recipes.strong.isbi2012.postprocess: fixed steps are per patient volume"),
+    ("recipes.strong.lgg.train.finetune.epochs", 8,
+     "recipes.strong.lgg.train.finetune.epochs: the last 8 of 8 epochs leave none on bce_dice"),
+    ("recipes.strong.lgg.train.finetune.loss", "lovasz",
+     "recipes.strong.lgg.train.finetune.loss: expected one of mse, bce"),
+    ("train.lgg.finetune", {"loss": "bce_lovasz", "epochs": -1},
+     "train.lgg.finetune.epochs: expected an integer ≥ 0, got -1"),
 ])
 def test_a_bad_value_is_named_with_what_was_expected(params, key, value, message):
     with pytest.raises(SegstudyError) as err:

@@ -123,6 +123,7 @@ def test_the_lgg_probes_recipe_variant_has_the_strong_recipes_params() -> None:
     assert variant["tumour_share"] == recipe["train"]["positive_share"]
     assert variant["cosine"] == (recipe["train"]["schedule"] == "cosine")
     assert variant["normalise"] == recipe["prepare"]["normalise"]
+    assert variant["finetune"] == recipe["train"].get("finetune")
 
 
 def test_lgg_cv_smoothing_across_slices_stays_inside_each_patient_volume():

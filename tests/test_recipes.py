@@ -75,7 +75,7 @@ def test_the_strong_ingredients_train_and_select_on_dice_per_patient(tmp_path: P
             "split": {"by": "patient", "counts": [60, 20, 20]}}
     prepare("lgg", raw, tmp_path / "prepared", prep, seed=1)
     cfg = {**resolve(PARAMS, "lgg", "strong").train, "epochs": 2, "batch_size": 4,
-           "precision": "float32"}
+           "precision": "float32", "finetune": {"loss": "bce_lovasz", "epochs": 1}}
     cfg.pop("seeds")
     summary = train_unet("lgg", tmp_path / "prepared", TINY_UNET, cfg, seed=1,
                          out_model=tmp_path / "m" / "strong.keras", live_dir=tmp_path / "live",
@@ -83,6 +83,7 @@ def test_the_strong_ingredients_train_and_select_on_dice_per_patient(tmp_path: P
                          recall_floor=0.95, postprocess="choose")
     sidecar = json.loads((tmp_path / "m" / "strong.json").read_text())
     assert sidecar["selected_on"] == "val_dice_per_patient"
+    assert sidecar["finetune"] == {"loss": "bce_lovasz", "epochs": 1}  # its last epoch ran on it
     assert 0.0 <= summary["best_val_score"] <= 1.0 and summary["best_val_iou"] is not None
     assert sidecar["decision"]["recall_floor"] == 0.95
     post = sidecar["postprocess"]

@@ -2,22 +2,37 @@
 
 ``check_params(params)`` walks :data:`SCHEMA` and raises one ``SegstudyError`` for the first
 violation, worded ``params.yaml: train.lgg.learning_rate: expected a positive number, got
-'fast'``. A leaf is a checker (a function of the value that returns an error phrase or
-``None``); ``<ds>`` stands for every name in ``datasets``. Choice lists live here, so the
-modules that dispatch on a name import them from here (this module imports nothing heavy).
+'fast'``. A leaf is a checker (``segstudy.checkers``: a function of the value that returns
+an error phrase or ``None``); ``<ds>`` stands for every name in ``datasets``. Choice lists
+live here, so the modules that dispatch on a name import them from here (this module imports
+nothing heavy).
 Keys the schema does not name are refused too: a typo must not silently fall back to nothing.
 """
 
 from __future__ import annotations
 
 import copy
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from segstudy import DATASETS, SegstudyError
+from segstudy.checkers import (
+    anything,
+    boolean,
+    fraction,
+    integer,
+    is_number,
+    list_of,
+    non_negative_int,
+    non_negative_number,
+    one_of,
+    optional,
+    positive_int,
+    positive_number,
+    share,
+)
 
-LOSS_NAMES = ("mse", "bce", "dice", "bce_dice", "soft_iou")
+LOSS_NAMES = ("mse", "bce", "dice", "bce_dice", "soft_iou", "bce_lovasz")
 METRIC_NAMES = ("module", "squaring", "percent", "iou")  # paper A's four (its tables' columns)
 # what the GAN's discriminator may regress: paper A's four, and ``vrand`` (1 − adapted Rand error
 # of the cells, segstudy.metrics.cell_agreement), a cell-level score no loss can optimise
@@ -31,80 +46,6 @@ SELECT_ON = ("iou", "dice_per_patient")  # the validation score that picks the b
 POSTPROCESS = ("none", "choose")  # choose: segstudy.postprocess picks its steps on validation
 FIXABLE = ("largest_3d", "hysteresis")  # volume steps a recipe may fix (segstudy.postprocess)
 
-Checker = Callable[[Any], "str | None"]
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def positive_number(v: Any) -> str | None:
-    return None if _is_number(v) and v > 0 else "expected a positive number"
-
-
-def non_negative_number(v: Any) -> str | None:
-    return None if _is_number(v) and v >= 0 else "expected a number ≥ 0"
-
-
-def fraction(v: Any) -> str | None:
-    return None if _is_number(v) and 0 <= v <= 1 else "expected a number in [0, 1]"
-
-
-def positive_int(v: Any) -> str | None:
-    return None if _is_int(v) and v > 0 else "expected a positive integer"
-
-
-def non_negative_int(v: Any) -> str | None:
-    return None if _is_int(v) and v >= 0 else "expected an integer ≥ 0"
-
-
-def share(v: Any) -> str | None:
-    return None if _is_number(v) and 0 < v < 1 else "expected a number in (0, 1)"
-
-
-def integer(v: Any) -> str | None:
-    return None if _is_int(v) else "expected an integer"
-
-
-def boolean(v: Any) -> str | None:
-    return None if isinstance(v, bool) else "expected true or false"
-
-
-def optional(check: Checker) -> Checker:
-    def inner(v: Any) -> str | None:
-        return None if v is None else (None if check(v) is None else f"{check(v)} or null")
-    return inner
-
-
-def one_of(*allowed: str) -> Checker:
-    def inner(v: Any) -> str | None:
-        return None if v in allowed else f"expected one of {', '.join(allowed)}"
-    return inner
-
-
-def list_of(check: Checker, *, unique: bool = True, length: int | None = None) -> Checker:
-    def inner(v: Any) -> str | None:
-        if not isinstance(v, list) or not v:
-            return "expected a non-empty list"
-        if length is not None and len(v) != length:
-            return f"expected a list of {length} items"
-        bad = [x for x in v if check(x) is not None]
-        if bad:
-            return f"item {bad[0]!r}: {check(bad[0])}"
-        if unique and len({repr(x) for x in v}) != len(v):
-            return "expected no repeated items"
-        return None
-    return inner
-
-
-def anything(v: Any) -> str | None:  # sections another module validates in full (download)
-    return None
-
-
 def border_weight(v: Any) -> str | None:
     """The U-Net paper's weight map settings (``segstudy.data.weights``)."""
     if (isinstance(v, dict) and set(v) == {"w0", "sigma"} and non_negative_number(v["w0"]) is None
@@ -116,7 +57,7 @@ def border_weight(v: Any) -> str | None:
 def hysteresis_ok(h: Any) -> bool:
     """A hysteresis level (``segstudy.postprocess.clean``): a fraction of the scale in [0, 0.5)
     (0 = off; at 0.5 or above it would grow nothing)."""
-    return _is_number(h) and 0 <= h < 0.5
+    return is_number(h) and 0 <= h < 0.5
 
 
 def postprocess_spec(v: Any) -> str | None:
@@ -149,6 +90,8 @@ TRAIN = {"seeds": list_of(integer), "loss": one_of(*LOSS_NAMES),
          "precision": one_of(*PRECISIONS), "augment": AUGMENT,
          "schedule": one_of(*SCHEDULES), "positive_share": optional(share),
          "select_on": one_of(*SELECT_ON),
+         # the last `epochs` epochs on another loss (0 = off; segstudy.training.losses)
+         "finetune": ({"loss": one_of(*LOSS_NAMES), "epochs": non_negative_int}, "optional"),
          # the published model: the first seed (false, the default) or the seeds' average
          "ensemble": (boolean, "optional")}
 GAN_SCHEDULE = {"epochs": positive_int, "steps_per_epoch": positive_int,
@@ -245,9 +188,20 @@ def check_params(params: Mapping[str, Any]) -> Mapping[str, Any]:
                 if augment.get(flag) and key not in augment:
                     raise SegstudyError(f"params.yaml: train.{ds}.augment.{key}: missing; "
                                         f"{flag}: true needs it")
+        fine_tune_start(params["train"][ds], f"train.{ds}")
     check_recipes(params)
     check_gan_fair(params)
     return params
+
+
+def fine_tune_start(train: Mapping[str, Any], where: str) -> int | None:
+    """The 0-based epoch from which ``train.finetune.loss`` replaces ``train.loss`` (the last
+    ``finetune.epochs``), None without a fine-tune; ``SegstudyError`` if none would be left."""
+    k, epochs = int((train.get("finetune") or {}).get("epochs", 0)), int(train["epochs"])
+    if k >= epochs:
+        raise _fail(f"{where}.finetune.epochs", f"the last {k} of {epochs} epochs leave none on "
+                    f"{train['loss']}; choose 0-{epochs - 1} (0 = off)", k)
+    return epochs - k if k else None
 
 
 def check_gan_fair(params: Mapping[str, Any]) -> None:
@@ -306,6 +260,8 @@ def check_recipes(params: Mapping[str, Any]) -> None:
             for key, schema in parts.items():
                 base = params[key][ds]
                 _walk(merge(base, over.get(key) or {}), schema, f"{where}.{ds}.{key}", ())
+            fine_tune_start(merge(params["train"][ds], over.get("train") or {}),
+                            f"{where}.{ds}.train")
             if "recall_floor" in over:
                 _walk(over["recall_floor"], fraction, f"{where}.{ds}.recall_floor", ())
             if "postprocess" in over:

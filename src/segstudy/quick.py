@@ -42,6 +42,7 @@ QUICK_OVERRIDES = {
     # the recipes inherit the above but set their own schedules: tiny ones here
     "recipes.strong.lgg.prepare.resize_to": 64,  # the recipe sets its own size
     "recipes.strong.lgg.train.epochs": 2,
+    "recipes.strong.lgg.train.finetune.epochs": 1,  # the Lovász phase runs too
     "recipes.strong.lgg.train.steps_per_epoch": 3,
     "recipes.strong.isbi2012.train.epochs": 2,
     "recipes.strong.isbi2012.train.steps_per_epoch": 2,

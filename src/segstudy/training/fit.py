@@ -19,7 +19,7 @@ from segstudy.metrics import binarise, iou
 from segstudy.models.unet import build_unet_from_params, mask_range
 from segstudy.patients import mean_dice_per_patient
 from segstudy.precision import resolve_precision
-from segstudy.training.losses import make_loss
+from segstudy.training.losses import fine_tuned
 from segstudy.training.run import (
     Run,
     WarmupHold,
@@ -111,7 +111,7 @@ def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
     model = build_unet_from_params(model_cfg, data.channels)
     if init_fp is not None:
         model.set_weights(keras.models.load_model(init_model, safe_mode=True).get_weights())
-    loss_fn = make_loss(train_cfg["loss"], rng_range)
+    loss_fn, switch = fine_tuned(train_cfg, rng_range, f"train.{dataset}")
     rate = float(train_cfg["learning_rate"])
     batches = run.batches(rng_range, batch, train_cfg, train_cfg["steps_per_epoch"], seed)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate(train_cfg, len(batches),
@@ -123,9 +123,11 @@ def train_unet(dataset: str, prepared: str | Path, model_cfg: Mapping[str, Any],
                               per_patient_dice=select_on == "dice_per_patient"),
             nan_keys=("loss",), where=f"train.{dataset}",
             nan_hint=f"lower train.{dataset}.learning_rate (now {rate}) and rerun",
-            callbacks=callbacks, monitor=f"val_{select_on}")
+            callbacks=[*switch, *callbacks], monitor=f"val_{select_on}")
     own = {"loss": train_cfg["loss"],
            "init": str(init_model) if init_model is not None else "scratch"}
+    if switch:
+        own["finetune"] = dict(train_cfg["finetune"])
     summary = run.export(run.keep.weights, model_cfg, rng_range, train_cfg, recall_floor, seed,
                          epochs, first, precision, own, postprocess)
     return publish(run.state, out_model, summary, keep_state)

@@ -1,16 +1,18 @@
 """Training losses on the model's mask scale. Each returns one value per sample.
 
-``mse`` is study B's loss. ``bce``, ``dice``, ``bce_dice`` and ``soft_iou`` map predictions
-and targets from ``(lo, hi)`` to [0, 1] first. The soft (differentiable) Dice and IoU use
-probabilities instead of binarised masks, with +1 smoothing so that an empty target and an
-empty prediction give loss 0. A target may carry a pixel weight map (``split_weight``).
+``mse`` is study B's loss. ``bce``, ``dice``, ``bce_dice``, ``soft_iou`` and ``bce_lovasz``
+map predictions and targets from ``(lo, hi)`` to [0, 1] first. The soft (differentiable) Dice
+and IoU use probabilities instead of binarised masks, with +1 smoothing so that an empty target
+and an empty prediction give loss 0. A target may carry a pixel weight map (``split_weight``).
+``fine_tuned`` switches a run to a second loss for its last epochs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import keras
 from keras import ops
 
 from segstudy import SegstudyError, config
@@ -35,6 +37,29 @@ def split_weight(y_true: Any) -> tuple[Any, Any]:
     if y_true.shape[-1] == 2:
         return y_true[..., :1], ops.cast(y_true[..., 1:], "float32")
     return y_true, 1.0
+
+
+def lovasz_iou(t: Any, q: Any) -> Any:
+    """Per sample, the Lovász extension of 1 − IoU of the foreground (Berman et al. 2018,
+    "The Lovász-Softmax loss", arXiv:1705.08790, the binary case on probabilities): the pixel
+    errors |t − q| sorted in decreasing order, each weighted by how much 1 − IoU grows when
+    that pixel, in that order, is counted wrong. Exactly 1 − IoU where ``q`` is a binary mask
+    (the extension is tight on the cube's vertices) and convex in ``q``. A sample without
+    foreground scores 0 (their "present classes" rule): empty slices are left to another
+    term. ``t``, ``q`` in [0, 1], shape (batch, ...)."""
+    n = 1
+    for d in q.shape[1:]:
+        n *= int(d)
+    t, q = ops.reshape(ops.cast(t, "float32"), (-1, n)), ops.reshape(q, (-1, n))
+    errors = ops.abs(t - q)
+    order = ops.flip(ops.argsort(ops.stop_gradient(errors), axis=-1), axis=-1)
+    errors, t = ops.take_along_axis(errors, order, axis=-1), ops.take_along_axis(t, order, axis=-1)
+    gts = ops.sum(t, axis=-1, keepdims=True)
+    # 1 − IoU once the first k pixels of the order are counted wrong (union ≥ 1 throughout)
+    jaccard = 1 - (gts - ops.cumsum(t, axis=-1)) / (gts + ops.cumsum(1 - t, axis=-1))
+    grad = ops.concatenate([jaccard[:, :1], jaccard[:, 1:] - jaccard[:, :-1]], axis=-1)
+    present = ops.cast(gts[:, 0] > 0, "float32")
+    return present * ops.sum(errors * ops.stop_gradient(grad), axis=-1)
 
 
 def make_loss(name: str, mask_range: tuple[float, float]) -> Callable[[Any, Any], Any]:
@@ -64,6 +89,47 @@ def make_loss(name: str, mask_range: tuple[float, float]) -> Callable[[Any, Any]
     def bce_dice(y_true: Any, y_pred: Any) -> Any:
         return bce(y_true, y_pred) + dice(y_true, y_pred)
 
-    fn = {"mse": mse, "bce": bce, "dice": dice, "bce_dice": bce_dice, "soft_iou": soft_iou}[name]
+    def bce_lovasz(y_true: Any, y_pred: Any) -> Any:
+        """BCE keeps empty slices empty; Lovász is the IoU of each foreground slice."""
+        t, p = _unit(split_weight(y_true)[0], mask_range), _unit(y_pred, mask_range)
+        return bce(y_true, y_pred) + lovasz_iou(t, p)
+
+    fn = {"mse": mse, "bce": bce, "dice": dice, "bce_dice": bce_dice, "soft_iou": soft_iou,
+          "bce_lovasz": bce_lovasz}[name]
     fn.__name__ = name
     return fn
+
+
+class _Switch(keras.callbacks.Callback):
+    """Sets ``flag`` at each epoch's start: on from epoch ``at`` (0-based), resumed runs too."""
+
+    def __init__(self, flag: keras.Variable, at: int):
+        super().__init__()
+        self.flag, self.at = flag, at
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.flag.assign(1.0 if epoch >= self.at else 0.0)
+
+
+def fine_tuned(train_cfg: Mapping[str, Any], mask_range: tuple[float, float],
+               where: str) -> tuple[Callable[[Any, Any], Any], list[keras.callbacks.Callback]]:
+    """The run's loss and the callbacks it needs: ``train.loss`` throughout, or, with
+    ``train.finetune: {loss, epochs: k}`` (k > 0), ``finetune.loss`` for the last k epochs.
+
+    One compiled loss whose branch a flag picks, so one ``fit`` (and its resume) covers both
+    phases; the optimizer, its moments and the learning-rate schedule go on across the switch
+    (Berman et al. fine-tune with Lovász after a cross-entropy start). ``where`` names the
+    params section in errors."""
+    first = make_loss(train_cfg["loss"], mask_range)
+    at = config.fine_tune_start(train_cfg, where)
+    if at is None:
+        return first, []
+    second = make_loss(train_cfg["finetune"]["loss"], mask_range)
+    flag = keras.Variable(0.0, trainable=False, dtype="float32", name="fine_tune_on")
+
+    def loss(y_true: Any, y_pred: Any) -> Any:
+        return ops.cond(flag > 0.5, lambda: second(y_true, y_pred),
+                        lambda: first(y_true, y_pred))
+
+    loss.__name__ = f"{first.__name__}_then_{second.__name__}"
+    return loss, [_Switch(flag, at)]
