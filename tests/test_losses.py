@@ -1,11 +1,17 @@
 """segstudy.training.losses: the Lovász IoU loss is what its formula says, and a fine-tune
 switches the loss for the last epochs only, resumed runs included."""
 
+import json
+import os
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
 
 from segstudy.training.losses import fine_tuned, lovasz_iou, make_loss
+from tests.conftest import ROOT
 
 UNIT = (0.0, 1.0)
 
@@ -84,3 +90,18 @@ def test_a_fine_tune_trains_its_last_epochs_on_the_second_loss_resumed_runs_too(
     assert got == pytest.approx([mse, mse, bce], abs=1e-5)
     resumed, _ = _fit_losses(initial_epoch=2)  # as BackupAndRestore restarts a killed run
     assert resumed == pytest.approx([bce], abs=1e-5)
+
+
+def test_a_fine_tunes_loss_switch_reaches_jaxs_compiled_step() -> None:
+    """JAX compiles the train step once: the switch must trace it again (as on TensorFlow).
+    In a child: the backend is fixed at Keras' import, and this process has TensorFlow's."""
+    pytest.importorskip("jax")
+    child = ("import json; from tests.test_losses import _fit_losses; "
+             "got, want = _fit_losses(0); print('RESULT', json.dumps([got, want]))")
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu",
+           "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    proc = subprocess.run([sys.executable, "-c", "import sys; sys.modules['tensorflow'] = None; "
+                           + child], env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    got, (mse, bce) = json.loads(proc.stdout.split("RESULT", 1)[1])
+    assert got == pytest.approx([mse, mse, bce], abs=1e-5)

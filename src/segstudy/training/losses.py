@@ -101,14 +101,17 @@ def make_loss(name: str, mask_range: tuple[float, float]) -> Callable[[Any, Any]
 
 
 class _Switch(keras.callbacks.Callback):
-    """Sets ``flag`` at each epoch's start: on from epoch ``at`` (0-based), resumed runs too."""
+    """From epoch ``at`` (0-based) on, ``state["on"]``; the train step is traced again when it
+    flips, since the compiled step read it when traced (any backend; resumed runs too)."""
 
-    def __init__(self, flag: keras.Variable, at: int):
+    def __init__(self, state: dict[str, bool], at: int):
         super().__init__()
-        self.flag, self.at = flag, at
+        self.state, self.at = state, at
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self.flag.assign(1.0 if epoch >= self.at else 0.0)
+        if (epoch >= self.at) != self.state["on"]:
+            self.state["on"] = epoch >= self.at
+            self.model.make_train_function(force=True)
 
 
 def fine_tuned(train_cfg: Mapping[str, Any], mask_range: tuple[float, float],
@@ -116,20 +119,19 @@ def fine_tuned(train_cfg: Mapping[str, Any], mask_range: tuple[float, float],
     """The run's loss and the callbacks it needs: ``train.loss`` throughout, or, with
     ``train.finetune: {loss, epochs: k}`` (k > 0), ``finetune.loss`` for the last k epochs.
 
-    One compiled loss whose branch a flag picks, so one ``fit`` (and its resume) covers both
-    phases; the optimizer, its moments and the learning-rate schedule go on across the switch
-    (Berman et al. fine-tune with Lovász after a cross-entropy start). ``where`` names the
-    params section in errors."""
+    One ``fit`` (and its resume) covers both phases: at the switch the train step is traced
+    anew with the second loss, as a recompile would, while the optimizer, its moments and the
+    learning-rate schedule go on (Berman et al. fine-tune with Lovász after a cross-entropy
+    start). ``where`` names the params section in errors."""
     first = make_loss(train_cfg["loss"], mask_range)
     at = config.fine_tune_start(train_cfg, where)
     if at is None:
         return first, []
     second = make_loss(train_cfg["finetune"]["loss"], mask_range)
-    flag = keras.Variable(0.0, trainable=False, dtype="float32", name="fine_tune_on")
+    state = {"on": False}
 
     def loss(y_true: Any, y_pred: Any) -> Any:
-        return ops.cond(flag > 0.5, lambda: second(y_true, y_pred),
-                        lambda: first(y_true, y_pred))
+        return (second if state["on"] else first)(y_true, y_pred)
 
     loss.__name__ = f"{first.__name__}_then_{second.__name__}"
-    return loss, [_Switch(flag, at)]
+    return loss, [_Switch(state, at)]
