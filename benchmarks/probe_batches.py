@@ -1,7 +1,8 @@
 """Training-batch wrappers, an EMA swap and losses for ``lgg_recipe_probe.py`` (probe
 ingredients that are not recipe params): intensity jitter, channel dropout, exchanging Adam's
 moving averages with the trained weights, and the probe losses: BCE + a Dice over the whole
-batch, + a per-sample soft IoU, + a Tversky loss, + a Lovász IoU loss on tumour slices."""
+batch, + a per-sample soft IoU, + a Tversky loss (BCE + Lovász IoU, once here, is the
+losses module's ``bce_lovasz`` since the recipe uses it)."""
 
 from __future__ import annotations
 
