@@ -68,9 +68,9 @@ def test_without_a_fine_tune_the_loss_is_the_trains_own_and_nothing_switches() -
         assert loss.__name__ == "mse" and callbacks == []
 
 
-def _fit_losses(initial_epoch: int) -> list[float]:
+def _fit_losses(initial_epoch: int) -> tuple[list[float], list[float]]:
     """Per-epoch training losses of a model that cannot move (learning rate 0), so each epoch's
-    loss is the active loss of the same predictions."""
+    loss is the active loss of the same predictions; and the MSE and BCE of those predictions."""
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="sigmoid")])
     loss, callbacks = fine_tuned({**TRAIN, "finetune": {"loss": "bce", "epochs": 1}}, UNIT,
