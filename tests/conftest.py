@@ -35,6 +35,13 @@ def load_benchmark(name: str):
     return module
 
 
+def square_mask(size: int = 64, lo: int = 16, hi: int = 48) -> np.ndarray:
+    """One (1, size, size, 1) float32 mask: a square of ones on rows and columns lo..hi-1."""
+    mask = np.zeros((1, size, size, 1), np.float32)
+    mask[:, lo:hi, lo:hi] = 1
+    return mask
+
+
 def write_isbi(folder: Path, n: int = 30, size: int = 512, seed: int = 0) -> Path:
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)

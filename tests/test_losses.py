@@ -12,14 +12,9 @@ import pytest
 
 from segstudy.training.losses import fine_tuned, lovasz_iou, make_loss
 from tests.conftest import ROOT
+from tests.conftest import square_mask as _square
 
 UNIT = (0.0, 1.0)
-
-
-def _square(size: int = 64, lo: int = 16, hi: int = 48) -> np.ndarray:
-    mask = np.zeros((1, size, size, 1), np.float32)
-    mask[:, lo:hi, lo:hi] = 1
-    return mask
 
 
 def _iou(truth: np.ndarray, pred: np.ndarray) -> float:

@@ -4,18 +4,13 @@ import numpy as np
 import pytest
 
 from tests.conftest import load_benchmark
+from tests.conftest import square_mask as _square
 
 probe_batches = load_benchmark("probe_batches")
 
 from segstudy.training.losses import make_loss  # noqa: E402
 
 UNIT = (0.0, 1.0)
-
-
-def _square(size: int = 64, lo: int = 16, hi: int = 48) -> np.ndarray:
-    mask = np.zeros((1, size, size, 1), np.float32)
-    mask[:, lo:hi, lo:hi] = 1
-    return mask
 
 
 def test_tversky_with_equal_weights_is_the_recipes_bce_dice_up_to_smoothing() -> None:
