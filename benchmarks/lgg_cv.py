@@ -19,6 +19,8 @@ recall / precision frontier on them.
         --dir /tmp/cv [/tmp/cv43 ...]
     PYTHONPATH=src python benchmarks/lgg_cv.py smooth --prepared data/prepared/lgg-strong \
         --dir /tmp/cv [/tmp/cv43 ...]
+    PYTHONPATH=src python benchmarks/lgg_cv.py levels --prepared data/prepared/lgg-strong \
+        --dir /tmp/cv [/tmp/cv43 ...]
     PYTHONPATH=src python benchmarks/lgg_cv.py pair --prepared data/prepared/lgg-strong \
         --dir /tmp/cv_new [/tmp/cv_new43 ...] --against /tmp/cv [/tmp/cv43 ...]
 
@@ -26,7 +28,8 @@ Several ``--dir`` (the same folds, other training seeds) score the seeds' averag
 seed alone against it. ``resize`` compares post-processing before and after ``predict``'s
 resize to the scans' size (``lgg_cv_resize.py``); ``more`` keeps more 3-D components and
 averages seeds (``lgg_cv_more.py``); ``smooth`` smooths the map across slices or in plane and
-fills holes (``lgg_cv_smooth.py``); ``pair`` compares two recipes' runs under the published
+fills holes (``lgg_cv_smooth.py``); ``levels`` moves the published steps' two probability
+levels (``lgg_cv_levels.py``); ``pair`` compares two recipes' runs under the published
 steps, paired over (seed, patient) (``lgg_cv_pair.py``).
 
 ``run`` resumes: a fold whose maps exist is skipped.
@@ -83,10 +86,11 @@ def main() -> None:
     m = sub.add_parser("more")
     h = sub.add_parser("smooth")
     c = sub.add_parser("pair")
-    for p in (r, s, z, m, h, c):
+    v = sub.add_parser("levels")
+    for p in (r, s, z, m, h, c, v):
         p.add_argument("--prepared", required=True)
     r.add_argument("--dir", required=True)
-    for p in (s, z, m, h, c):
+    for p in (s, z, m, h, c, v):
         p.add_argument("--dir", required=True, nargs="+",
                        help="one run's folder, or several (other seeds, same folds): averaged")
     c.add_argument("--against", required=True, nargs="+",
@@ -114,6 +118,10 @@ def main() -> None:
         from lgg_cv_pair import pair
 
         pair(a.prepared, a.dir, a.against)
+    elif a.cmd == "levels":
+        from lgg_cv_levels import levels
+
+        levels(a.prepared, a.dir)
     elif a.cmd == "smooth":
         from lgg_cv_smooth import smooth
 

@@ -203,3 +203,40 @@ def test_lgg_cv_pair_refuses_a_seed_whose_two_runs_hold_other_folds(tmp_path):
     a, b = _folds(tmp_path / "a", 0, 1), _folds(tmp_path / "b", 0)
     with pytest.raises(SystemExit, match=r"fold0\.npz, fold1\.npz, .* fold0\.npz: pair runs over"):
         pair.fold_groups([a], [b])
+
+
+def _lgg_cv_levels():
+    for name in ("lgg_cv_score", "lgg_cv_more"):  # imported by lgg_cv_levels
+        _load(name)
+    return _load("lgg_cv_levels")
+
+
+def test_lgg_cv_levels_at_the_published_levels_is_the_published_mask():
+    levels, more = _lgg_cv_levels(), _load("lgg_cv_more")
+    rng = np.random.default_rng(0)
+    prob = _blobs(rng.random((6, 24, 24)).astype(np.float32))
+    cases = np.array(["A"] * 3 + ["B"] * 3)
+    grown = levels.levels_mask(prob, cases, 4, 0.5, 0.3)
+    assert np.array_equal(grown, more.published_mask(prob, cases, 4))
+    assert grown.sum() > levels.levels_mask(prob, cases, 4, 0.5, None).sum() > 0  # it grew
+
+
+def test_lgg_cv_levels_in_plane_growth_stays_on_the_slice_of_its_seed():
+    levels = _lgg_cv_levels()
+    prob = np.zeros((2, 8, 8), np.float32)
+    prob[0, 2:6, 2:6] = 0.9  # the seed on slice 0
+    prob[0, 2:6, 6:8] = 0.35  # weak, touching it on its slice: grown either way
+    prob[1, 2:6, 2:8] = 0.35  # weak, touching it only across slices
+    cases = np.array(["A", "A"])
+    in_3d = levels.levels_mask(prob, cases, 1, 0.5, 0.3)
+    flat = levels.levels_mask(prob, cases, 1, 0.5, 0.3, in_plane=True)
+    assert in_3d[0].sum() == flat[0].sum() == 24 and in_3d[1].sum() == 24
+    assert flat[1].sum() == 0
+    assert levels.levels_mask(prob, cases, 1, 0.5, None).sum() == 16  # no growth: the seed
+
+
+def _blobs(x: np.ndarray) -> np.ndarray:
+    """Blobs, not noise: a random field blurred in plane (components worth growing)."""
+    from scipy import ndimage
+
+    return ndimage.gaussian_filter(x, sigma=(0, 2, 2)) * 2 - 0.5
