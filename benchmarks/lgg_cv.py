@@ -21,6 +21,8 @@ recall / precision frontier on them.
         --dir /tmp/cv [/tmp/cv43 ...]
     PYTHONPATH=src python benchmarks/lgg_cv.py levels --prepared data/prepared/lgg-strong \
         --dir /tmp/cv [/tmp/cv43 ...]
+    PYTHONPATH=src python benchmarks/lgg_cv.py flips --prepared data/prepared/lgg-strong \
+        --dir /tmp/cv [/tmp/cv43 ...]
     PYTHONPATH=src python benchmarks/lgg_cv.py pair --prepared data/prepared/lgg-strong \
         --dir /tmp/cv_new [/tmp/cv_new43 ...] --against /tmp/cv [/tmp/cv43 ...]
 
@@ -29,7 +31,8 @@ seed alone against it. ``resize`` compares post-processing before and after ``pr
 resize to the scans' size (``lgg_cv_resize.py``); ``more`` keeps more 3-D components and
 averages seeds (``lgg_cv_more.py``); ``smooth`` smooths the map across slices or in plane and
 fills holes (``lgg_cv_smooth.py``); ``levels`` moves the published steps' two probability
-levels (``lgg_cv_levels.py``); ``pair`` compares two recipes' runs under the published
+levels (``lgg_cv_levels.py``); ``flips`` averages the four flips training draws
+(``lgg_cv_flips.py``); ``pair`` compares two recipes' runs under the published
 steps, paired over (seed, patient) (``lgg_cv_pair.py``).
 
 ``run`` resumes: a fold whose maps exist is skipped.
@@ -87,10 +90,11 @@ def main() -> None:
     h = sub.add_parser("smooth")
     c = sub.add_parser("pair")
     v = sub.add_parser("levels")
-    for p in (r, s, z, m, h, c, v):
+    f = sub.add_parser("flips")
+    for p in (r, s, z, m, h, c, v, f):
         p.add_argument("--prepared", required=True)
     r.add_argument("--dir", required=True)
-    for p in (s, z, m, h, c, v):
+    for p in (s, z, m, h, c, v, f):
         p.add_argument("--dir", required=True, nargs="+",
                        help="one run's folder, or several (other seeds, same folds): averaged")
     c.add_argument("--against", required=True, nargs="+",
@@ -118,6 +122,10 @@ def main() -> None:
         from lgg_cv_pair import pair
 
         pair(a.prepared, a.dir, a.against)
+    elif a.cmd == "flips":
+        from lgg_cv_flips import flips
+
+        flips(a.prepared, a.dir)
     elif a.cmd == "levels":
         from lgg_cv_levels import levels
 

@@ -46,17 +46,20 @@ def fold_parts(folders: list[str]) -> tuple[list[Path], list[dict]]:
         runs = [dict(np.load(Path(d) / f.name, allow_pickle=True)) for d in folders]
         if any(list(r["sample_id"]) != list(runs[0]["sample_id"]) for r in runs):
             raise SystemExit(f"{f.name}: the folders hold other patients; same --folds only")
+        keys = ("prob", "tta") + (("tta4",) if all("tta4" in r for r in runs) else ())
         parts.append({"sample_id": runs[0]["sample_id"],
                       **{k: np.mean([r[k].astype(np.float32) for r in runs], axis=0)
-                         for k in ("prob", "tta")},
-                      "seed_tta": [r["tta"] for r in runs]})
+                         for k in keys},
+                      "seed_tta": [r["tta"] for r in runs],
+                      **({"seed_tta4": [r["tta4"] for r in runs]} if "tta4" in keys else {})})
     return files, parts
 
 
 def load(prepared: str, folders: list[str], reference: str | None):
     """(table, maps, truth, scale): the out-of-fold rows of every fold, each case's slices in
     prepared order, at ``reference``'s size when given. ``maps``: "plain" and "tta" (0..1,
-    the seeds' average), with several folders also "seeds", each seed's "tta". ``scale``:
+    the seeds' average), with several folders also "seeds", each seed's "tta"; where every
+    fold saved it, "seeds_tta4", each seed's four-flip average. ``scale``:
     pixels of the scoring grid per pixel of the model's input (component sizes and the
     Tumour rule count input pixels)."""
     from segstudy.data.prepared import Prepared
@@ -88,6 +91,9 @@ def load(prepared: str, folders: list[str], reference: str | None):
     maps = {"plain": grid([p["prob"] for p in parts]), "tta": grid([p["tta"] for p in parts])}
     if len(folders) > 1:
         maps["seeds"] = [grid([p["seed_tta"][i] for p in parts]) for i in range(len(folders))]
+    if all("tta4" in p for p in parts):  # the four-flip average (runs since 2026-12-07)
+        maps["seeds_tta4"] = [grid([p["seed_tta4"][i] for p in parts])
+                              for i in range(len(folders))]
     return table, maps, truth, truth[0].size / parts[0]["tta"][0].size
 
 

@@ -22,6 +22,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from lgg_variants import AUGMENT, BASE, MIN_COMPONENT, MODEL, VARIANTS
@@ -194,11 +195,8 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
     prob = predict_masks(model, val_x, data.norm, batch_size=64)
     flipped = predict_masks(model, val_x[:, :, ::-1], data.norm, batch_size=64)[:, :, ::-1]
     tta = (prob + flipped) / 2
-    if save_maps:  # the val maps at the input size, 0..255, rows as in val_table
-        np.savez_compressed(save_maps, sample_id=val_table["sample_id"].to_numpy(),
-                            case_id=val_table["case_id"].to_numpy(),
-                            prob=np.round(prob * 255).astype(np.uint8),
-                            tta=np.round(tta * 255).astype(np.uint8))
+    if save_maps:
+        save_val_maps(save_maps, model, val_x, data.norm, val_table, prob, tta)
     best_row = (max(history, key=lambda r: r["dice_per_patient"]) if select == "best"
                 else history[-1])
     return {"kind": "final", "variant": variant, "seed": seed, "cfg": cfg, "split": split,
@@ -213,6 +211,26 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
             "history": history, "wall_s": round(time.time() - t0, 1),
             **({} if score_at is None else {"at_reference": _at_reference(
                 score_at, val_table, {"plain": prob, "tta": tta})})}
+
+
+def save_val_maps(path: str, model, val_x: np.ndarray, norm, val_table, prob: np.ndarray,
+                  tta: np.ndarray) -> None:
+    """The val maps at the input size (0..255, rows as in ``val_table``): ``prob``, the
+    left-right flip average ``tta`` and ``tta4``, the average over the four flips training
+    draws (none, left-right, up-down, both); and the weights beside them
+    (``<path stem>.weights.h5``), for inference-only probes of the same model."""
+    from segstudy.inference import predict_masks
+
+    upside = predict_masks(model, np.ascontiguousarray(val_x[:, ::-1]), norm,
+                           batch_size=64)[:, ::-1]
+    turned = predict_masks(model, np.ascontiguousarray(val_x[:, ::-1, ::-1]), norm,
+                           batch_size=64)[:, ::-1, ::-1]
+    tta4 = (2 * tta + upside + turned) / 4
+    np.savez_compressed(path, sample_id=val_table["sample_id"].to_numpy(),
+                        case_id=val_table["case_id"].to_numpy(),
+                        **{k: np.round(v * 255).astype(np.uint8)
+                           for k, v in (("prob", prob), ("tta", tta), ("tta4", tta4))})
+    model.save_weights(str(Path(path).with_suffix(".weights.h5")))
 
 
 def _at_reference(folder: str, val_table, probs: dict) -> dict:

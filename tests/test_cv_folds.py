@@ -73,6 +73,18 @@ def test_lgg_cv_score_averages_the_seeds_maps_fold_by_fold(tmp_path):
     assert np.allclose(parts[0]["tta"], 150) and np.allclose(parts[0]["prob"], 150)
 
 
+def test_lgg_cv_score_carries_each_seeds_four_flip_map_only_where_every_run_saved_one(tmp_path):
+    lgg_cv_score = _load("lgg_cv_score")
+    _fold_file(tmp_path / "a", ["s1", "s2"], 100)
+    _fold_file(tmp_path / "b", ["s1", "s2"], 200)
+    with np.load(tmp_path / "b" / "fold0.npz") as old:
+        np.savez(tmp_path / "b" / "fold0.npz", **old, tta4=old["tta"] // 2)
+    both = [str(tmp_path / "a"), str(tmp_path / "b")]
+    assert "seed_tta4" not in lgg_cv_score.fold_parts(both)[1][0]  # a saved none
+    _, parts = lgg_cv_score.fold_parts(both[1:])
+    assert np.allclose(parts[0]["seed_tta4"][0], 100) and np.allclose(parts[0]["tta"], 200)
+
+
 def test_lgg_cv_score_refuses_seed_folders_with_other_patients(tmp_path):
     lgg_cv_score = _load("lgg_cv_score")
     _fold_file(tmp_path / "a", ["s1", "s2"], 100)

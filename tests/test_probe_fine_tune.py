@@ -47,3 +47,33 @@ def test_recompiling_with_the_same_optimizer_keeps_its_steps_and_changes_the_los
     expected = float(keras.losses.binary_crossentropy(y, model.predict(x, verbose=0)).numpy()
                      .mean())
     assert loss == pytest.approx(expected, abs=0.05)  # one step's change, not the MSE's value
+
+
+def test_saved_val_maps_average_the_four_flips_training_draws_and_keep_the_weights(tmp_path):
+    import keras
+    import pandas as pd
+
+    from segstudy.inference import predict_masks
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((None, None, 1)),
+                              keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid")])
+    images = np.random.default_rng(0).integers(0, 256, (3, 16, 16, 1), dtype=np.uint8)
+    norm = {"mode": "range", "mean": [127.5], "std": [127.5]}
+    table = pd.DataFrame({"sample_id": ["a", "b", "c"], "case_id": ["P", "P", "Q"]})
+
+    def flipped(ax: tuple[int, ...]) -> np.ndarray:
+        return np.flip(predict_masks(model, np.ascontiguousarray(np.flip(images, ax)), norm),
+                       ax)
+
+    prob = predict_masks(model, images, norm)
+    tta = (prob + flipped((2,))) / 2
+    probe.save_val_maps(str(tmp_path / "fold0.npz"), model, images, norm, table, prob, tta)
+    saved = np.load(tmp_path / "fold0.npz", allow_pickle=True)
+    four = (prob + flipped((2,)) + flipped((1,)) + flipped((1, 2))) / 4
+    assert np.abs(saved["tta4"] / 255 - four).max() <= 0.5 / 255 + 1e-6
+    assert np.abs(four - tta).max() > 2 / 255  # the up-down passes counted
+    assert list(saved["sample_id"]) == ["a", "b", "c"]
+    clone = keras.models.clone_model(model)
+    clone.load_weights(str(tmp_path / "fold0.weights.h5"))
+    np.testing.assert_allclose(predict_masks(clone, images, norm), prob, atol=1e-6)
