@@ -32,7 +32,8 @@ def fold_names(folder: str) -> tuple[str, ...]:
 def fold_parts(folders: list[str]) -> tuple[list[Path], list[dict]]:
     """Each fold's saved maps; with several folders (the same folds trained with other seeds)
     their maps averaged, fold by fold: the out-of-fold output of the seeds' ensemble (each
-    seed's own flip-averaged map kept under ``seed_tta``)."""
+    seed's own flip-averaged map kept under ``seed_tta``, its four-flip one, where every run
+    saved it, under ``seed_tta4``)."""
     names = fold_names(folders[0])
     if not names:
         raise SystemExit(f"{folders[0]}: no fold*.npz; run `lgg_cv.py run` first")
@@ -46,12 +47,11 @@ def fold_parts(folders: list[str]) -> tuple[list[Path], list[dict]]:
         runs = [dict(np.load(Path(d) / f.name, allow_pickle=True)) for d in folders]
         if any(list(r["sample_id"]) != list(runs[0]["sample_id"]) for r in runs):
             raise SystemExit(f"{f.name}: the folders hold other patients; same --folds only")
-        keys = ("prob", "tta") + (("tta4",) if all("tta4" in r for r in runs) else ())
         parts.append({"sample_id": runs[0]["sample_id"],
                       **{k: np.mean([r[k].astype(np.float32) for r in runs], axis=0)
-                         for k in keys},
-                      "seed_tta": [r["tta"] for r in runs],
-                      **({"seed_tta4": [r["tta4"] for r in runs]} if "tta4" in keys else {})})
+                         for k in ("prob", "tta")},
+                      **{f"seed_{k}": [r[k] for r in runs] for k in ("tta", "tta4")
+                         if all(k in r for r in runs)}})
     return files, parts
 
 
@@ -91,7 +91,7 @@ def load(prepared: str, folders: list[str], reference: str | None):
     maps = {"plain": grid([p["prob"] for p in parts]), "tta": grid([p["tta"] for p in parts])}
     if len(folders) > 1:
         maps["seeds"] = [grid([p["seed_tta"][i] for p in parts]) for i in range(len(folders))]
-    if all("tta4" in p for p in parts):  # the four-flip average (runs since 2026-12-07)
+    if all("seed_tta4" in p for p in parts):  # four flips (runs since 2026-12-07)
         maps["seeds_tta4"] = [grid([p["seed_tta4"][i] for p in parts])
                               for i in range(len(folders))]
     return table, maps, truth, truth[0].size / parts[0]["tta"][0].size
