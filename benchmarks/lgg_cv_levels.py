@@ -6,8 +6,8 @@ grown over the 26-connected pixels > 0.3; ``postprocess.clean``).
 
 Both levels were chosen on maps of the recipe before its Lovász fine-tuning
 (``docs/2026-12-05-hysteresis.md``); the fine-tuned maps over-draw the smallest tumour
-sections (predicted / true area 1.39 in the smallest fifth, seed 42, folds 0–2) and under-draw
-the largest (0.88). Tried here:
+sections (predicted / true area 1.49 in the smallest fifth, seed 42, 68 patients) and under-draw
+the largest (0.82). Tried here:
 
 - **cut** ``c``: the level at which components are found, counted and the largest 3-D one
   kept (published: 0.5);

@@ -216,15 +216,12 @@ def run_one(prepared: str, variant: str, seed: int, epochs: int, n_val: int, out
 def save_val_maps(path: str, model, val_x: np.ndarray, norm, val_table, prob: np.ndarray,
                   tta: np.ndarray) -> None:
     """The val maps at the input size (0..255, rows as in ``val_table``): ``prob``, the
-    left-right flip average ``tta`` and ``tta4``, the average over the four flips training
-    draws (none, left-right, up-down, both); and the weights beside them
-    (``<path stem>.weights.h5``), for inference-only probes of the same model."""
+    left-right average ``tta``, ``tta4`` the average over the four flips training draws; and
+    the weights (``<path stem>.weights.h5``), for inference-only probes of the same model."""
     from segstudy.inference import predict_masks
 
-    upside = predict_masks(model, np.ascontiguousarray(val_x[:, ::-1]), norm,
-                           batch_size=64)[:, ::-1]
-    turned = predict_masks(model, np.ascontiguousarray(val_x[:, ::-1, ::-1]), norm,
-                           batch_size=64)[:, ::-1, ::-1]
+    upside, turned = (np.flip(predict_masks(model, np.ascontiguousarray(np.flip(val_x, axes)),
+                                            norm, batch_size=64), axes) for axes in ((1,), (1, 2)))
     tta4 = (2 * tta + upside + turned) / 4
     np.savez_compressed(path, sample_id=val_table["sample_id"].to_numpy(),
                         case_id=val_table["case_id"].to_numpy(),
