@@ -31,12 +31,11 @@ these patients: a candidate to confirm on other seeds' maps, not a measurement o
 from __future__ import annotations
 
 import numpy as np
-from lgg_cv_more import by_area, published_mask
-from lgg_cv_score import fmt, load, pixel_scores, rule
+from lgg_cv_more import against, by_area, published_mask
+from lgg_cv_score import load, pixel_scores
 from scipy import ndimage
 
 from segstudy.postprocess import clean
-from segstudy.report.verdict import paired_interval, ratio_interval
 
 CUTS = (0.4, 0.5, 0.6, 0.7)
 GROWS = (None, 0.1, 0.2, 0.3, 0.4, 0.5)
@@ -69,27 +68,15 @@ def levels_mask(prob: np.ndarray, cases: np.ndarray, size: int, cut: float,
 def levels(prepared: str, folders: list[str]) -> None:
     table, maps, truth, scale = load(prepared, folders, None)
     cases, size = table["case_id"].to_numpy(), round(50 * scale)
-    has = truth.reshape(len(truth), -1).any(1)
     each = maps.get("seeds", [maps["tta"]])
     base = [pixel_scores(table, published_mask(m, cases, size), truth) for m in each]
-    base_iou = [b["iou_by_case"] for b in base]
     print(f"{table['case_id'].nunique()} patients, {len(each)} seed(s), {truth.shape[1]}² "
           f"grid; Δ against the published steps (c 0.5, g 0.3) of the same seed(s)", flush=True)
     best: tuple[float, str, list[np.ndarray]] = (-np.inf, "", [])
 
     def line(name: str, masks: list[np.ndarray]) -> None:
         nonlocal best
-        got = [pixel_scores(table, f, truth) for f in masks]
-        gain = np.mean([(g["patients"] - b["patients"]).to_numpy()
-                        for g, b in zip(got, base, strict=True)], axis=0)
-        d_iou = np.mean([(g["iou_by_case"]["sum"] - b["sum"]).to_numpy()
-                         for g, b in zip(got, base_iou, strict=True)], axis=0)
-        di = ratio_interval(d_iou, base_iou[0]["size"].to_numpy())
-        print(f"{name}: Dice/IoU-t " + " ".join(f"{g['dice'][0]:.3f}/{g['iou_t'][0]:.3f}"
-                                                for g in got)
-              + f"; Δ Dice/patient {fmt(paired_interval(gain, 0 * gain))}; Δ IoU-t {fmt(di)}; "
-              f"≥ 1 px recall/precision {' '.join(rule(g['areas'] / scale, has, 1) for g in got)}",
-              flush=True)
+        di = against(name, table, truth, scale, base, masks)
         if di[0] > best[0]:
             best = (di[0], name, masks)
 

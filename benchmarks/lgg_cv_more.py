@@ -31,7 +31,7 @@ from lgg_cv_score import fmt, load, pixel_scores, rule
 from scipy import ndimage
 
 from segstudy.postprocess import clean
-from segstudy.report.verdict import paired_interval
+from segstudy.report.verdict import paired_interval, ratio_interval
 
 LEVEL = 0.3  # the strong recipe's hysteresis
 FRACTIONS = (0.5, 0.2, 0.1, 0.05, 0.02)
@@ -44,6 +44,26 @@ def published_mask(prob: np.ndarray, cases: np.ndarray, size: int) -> np.ndarray
     """The published steps' mask: components ≥ ``size`` px per slice, each case's largest 3-D
     component grown over the connected pixels > :data:`LEVEL` (``postprocess.clean``)."""
     return clean(prob, cases, (0.0, 1.0), size, True, LEVEL) > 0.5
+
+
+def against(name: str, table: pd.DataFrame, truth: np.ndarray, scale: float, base: list[dict],
+            masks: list[np.ndarray]) -> tuple[float, float, float]:
+    """Prints one line: each seed's Dice per patient / IoU-t under ``masks`` (one per seed);
+    averaged over the seeds per patient, Δ Dice per patient (paired t-interval) and Δ IoU-t
+    (cluster-robust over the patients) against ``base`` (each seed's ``pixel_scores`` under
+    the published steps); the Tumour rule "≥ 1 px" per seed. Returns the Δ IoU-t interval."""
+    has = truth.reshape(len(truth), -1).any(1)
+    got = [pixel_scores(table, f, truth) for f in masks]
+    gain = np.mean([(g["patients"] - b["patients"]).to_numpy()
+                    for g, b in zip(got, base, strict=True)], axis=0)
+    d_iou = np.mean([(g["iou_by_case"]["sum"] - b["iou_by_case"]["sum"]).to_numpy()
+                     for g, b in zip(got, base, strict=True)], axis=0)
+    di = ratio_interval(d_iou, base[0]["iou_by_case"]["size"].to_numpy())
+    print(f"{name}: Dice/IoU-t " + " ".join(f"{g['dice'][0]:.3f}/{g['iou_t'][0]:.3f}" for g in got)
+          + f"; Δ Dice/patient {fmt(paired_interval(gain, 0 * gain))}; Δ IoU-t {fmt(di)}; ≥ 1 px "
+          f"recall/precision {' '.join(rule(g['areas'] / scale, has, 1) for g in got)}",
+          flush=True)
+    return di
 
 
 def keep(prob: np.ndarray, cases: np.ndarray, size: int, frac: float | None = None,

@@ -27,11 +27,9 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from lgg_cv_more import by_area, published_mask
-from lgg_cv_score import fmt, load, pixel_scores, rule
+from lgg_cv_more import against, by_area, published_mask
+from lgg_cv_score import load, pixel_scores
 from scipy import ndimage
-
-from segstudy.report.verdict import paired_interval, ratio_interval
 
 Z_WEIGHTS = (0.1, 0.2, 0.25, 1 / 3)
 SIGMAS = (0.5, 1.0, 1.5)
@@ -57,7 +55,6 @@ def in_plane(prob: np.ndarray, sigma: float) -> np.ndarray:
 def smooth(prepared: str, folders: list[str]) -> None:
     table, maps, truth, scale = load(prepared, folders, None)
     cases, size = table["case_id"].to_numpy(), round(50 * scale)
-    has = truth.reshape(len(truth), -1).any(1)
     each = maps.get("seeds", [maps["tta"]])
 
     def published(m: np.ndarray) -> np.ndarray:
@@ -65,23 +62,11 @@ def smooth(prepared: str, folders: list[str]) -> None:
 
     base_masks = [published(m) for m in each]
     base = [pixel_scores(table, f, truth) for f in base_masks]
-    base_iou = [b["iou_by_case"] for b in base]
     print(f"{table['case_id'].nunique()} patients, {len(each)} seed(s), {truth.shape[1]}² "
           f"grid; Δ against the published steps of the same seed(s)", flush=True)
 
     def line(name: str, mask_of: Callable[[int, np.ndarray], np.ndarray]) -> None:
-        masks = [mask_of(i, m) for i, m in enumerate(each)]
-        got = [pixel_scores(table, f, truth) for f in masks]
-        gain = np.mean([(g["patients"] - b["patients"]).to_numpy()
-                        for g, b in zip(got, base, strict=True)], axis=0)
-        d_iou = np.mean([(g["iou_by_case"]["sum"] - b["sum"]).to_numpy()
-                         for g, b in zip(got, base_iou, strict=True)], axis=0)
-        print(f"{name}: Dice/IoU-t " + " ".join(f"{g['dice'][0]:.3f}/{g['iou_t'][0]:.3f}"
-                                                for g in got)
-              + f"; Δ Dice/patient {fmt(paired_interval(gain, 0 * gain))}; Δ IoU-t "
-              f"{fmt(ratio_interval(d_iou, base_iou[0]['size'].to_numpy()))}; ≥ 1 px "
-              f"recall/precision {' '.join(rule(g['areas'] / scale, has, 1) for g in got)}",
-              flush=True)
+        against(name, table, truth, scale, base, [mask_of(i, m) for i, m in enumerate(each)])
 
     line("published steps", lambda i, m: base_masks[i])
     for w in Z_WEIGHTS:
