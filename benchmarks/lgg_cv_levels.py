@@ -47,7 +47,9 @@ def levels_mask(prob: np.ndarray, cases: np.ndarray, size: int, cut: float,
                 grow: float | None, in_plane: bool = False) -> np.ndarray:
     """Binary mask: components ≥ ``size`` px of ``prob > cut`` per slice, each case's largest
     3-D component, grown over the connected pixels ``> grow`` that touch it (26-connected in
-    the case's volume, or 8-connected on each slice with ``in_plane``)."""
+    the case's volume, or 8-connected on each slice with ``in_plane``). The growth is done here,
+    not by ``postprocess.clean``'s hysteresis: on the scale whose midpoint is ``cut`` that
+    reaches no level below its bottom, ``2·cut − 1`` (cut 0.6 cannot grow to 0.1)."""
     kept = clean(prob, cases, (2 * cut - 1, 1.0), size, True) > cut  # clean cuts mid-range
     if grow is None or grow >= cut:
         return kept
@@ -69,7 +71,8 @@ def levels(prepared: str, folders: list[str]) -> None:
     table, maps, truth, scale = load(prepared, folders, None)
     cases, size = table["case_id"].to_numpy(), round(50 * scale)
     each = maps.get("seeds", [maps["tta"]])
-    base = [pixel_scores(table, published_mask(m, cases, size), truth) for m in each]
+    published = [published_mask(m, cases, size) for m in each]
+    base = [pixel_scores(table, f, truth) for f in published]
     print(f"{table['case_id'].nunique()} patients, {len(each)} seed(s), {truth.shape[1]}² "
           f"grid; Δ against the published steps (c 0.5, g 0.3) of the same seed(s)", flush=True)
     best: tuple[float, str, list[np.ndarray]] = (-np.inf, "", [])
@@ -87,7 +90,6 @@ def levels(prepared: str, folders: list[str]) -> None:
                     continue
                 line(f"c {cut}, g {grow}{' in plane' if in_plane else ''}",
                      [levels_mask(m, cases, size, cut, grow, in_plane) for m in each])
-    published = [published_mask(m, cases, size) for m in each]
     for area in SMALL:
         for cut in TIGHT:
             masks = []
